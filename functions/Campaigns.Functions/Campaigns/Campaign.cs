@@ -1,0 +1,62 @@
+using NodaTime;
+
+namespace Campaigns.Campaigns;
+
+public enum CampaignStatus { Draft, Published, Archived }
+
+public enum CampaignFeature { Voting, Submissions, Episodes }
+
+/// <summary>A half-open window [Start, End) of UTC instants.</summary>
+public sealed record TimeWindow(DateTimeOffset Start, DateTimeOffset End)
+{
+    public bool Contains(DateTimeOffset now) => now >= Start && now < End;
+}
+
+public sealed record CampaignWindows(TimeWindow? Publish = null, TimeWindow? Entry = null, TimeWindow? Voting = null, DateTimeOffset? Reveal = null);
+
+public sealed record Eligibility(int? MinAge = null, string[]? Countries = null);
+
+/// <summary>Rules or consent text with the version a fan accepts; text per locale.</summary>
+public sealed record VersionedText(string Version, Dictionary<string, string> Text);
+
+/// <summary>What a marketer sends to create or update a campaign.</summary>
+public sealed record CampaignInput(
+    string Name,
+    string Brand,
+    string TimeZone,
+    string[] Locales,
+    CampaignFeature[] Features,
+    string? Id = null,
+    CampaignWindows? Windows = null,
+    Eligibility? Eligibility = null,
+    VersionedText? Rules = null,
+    VersionedText? Consent = null);
+
+public sealed record Campaign(
+    string Id,
+    string Name,
+    string Brand,
+    string TimeZone,
+    string[] Locales,
+    CampaignFeature[] Features,
+    CampaignWindows Windows,
+    Eligibility Eligibility,
+    VersionedText? Rules,
+    VersionedText? Consent,
+    CampaignStatus Status,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? PublishedAt = null,
+    DateTimeOffset? ArchivedAt = null)
+{
+    public bool Runs(CampaignFeature feature) => Features.Contains(feature);
+
+    public DateTimeZone Zone => DateTimeZoneProviders.Tzdb[TimeZone];
+
+    /// <summary>The instant as the campaign's audience reads it, e.g. 2026-12-01T19:00:00+01:00.</summary>
+    public string Local(DateTimeOffset instant)
+        => Instant.FromDateTimeOffset(instant).InZone(Zone).ToDateTimeOffset().ToString("yyyy-MM-dd'T'HH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture);
+
+    public bool IsVisibleToPublic(DateTimeOffset now)
+        => Status == CampaignStatus.Published && (Windows.Publish is null || now >= Windows.Publish.Start);
+}

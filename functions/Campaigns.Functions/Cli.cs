@@ -1,0 +1,43 @@
+using Campaigns.Hosting;
+using Campaigns.Platform;
+using Microsoft.Extensions.Options;
+
+namespace Campaigns;
+
+/// <summary>Command-line modes of the one program: serve (default), mint a dev token, write function.json files.</summary>
+public static class Cli
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        switch (args.FirstOrDefault())
+        {
+            case "token":
+                return Token(args.Skip(1).ToArray());
+            case "emit-functions":
+                if (args.Length < 2) { Console.Error.WriteLine("usage: emit-functions <dir>"); return 2; }
+                var app = CampaignsApp.Build([]);
+                app.Services.GetRequiredService<FunctionCatalog>().WriteFunctionJson(args[1]);
+                Console.WriteLine($"wrote {app.Services.GetRequiredService<FunctionCatalog>().Functions.Count} function.json files to {args[1]}");
+                return 0;
+            default:
+                await CampaignsApp.Build(args).RunAsync();
+                return 0;
+        }
+    }
+
+    private static int Token(string[] args)
+    {
+        if (args.Length < 1 || !Roles.All.Contains(args[0]))
+        {
+            Console.Error.WriteLine($"usage: token <{string.Join('|', Roles.All)}> [subject] [--hours N]");
+            return 2;
+        }
+        var app = CampaignsApp.Build([]);
+        var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        var subject = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : $"{args[0]}-1";
+        var hoursIndex = Array.IndexOf(args, "--hours");
+        var hours = hoursIndex >= 0 && hoursIndex + 1 < args.Length ? double.Parse(args[hoursIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 8;
+        Console.WriteLine(DevTokens.Mint(auth, args[0], subject, TimeSpan.FromHours(hours), TimeProvider.System.GetUtcNow()));
+        return 0;
+    }
+}
