@@ -1,5 +1,6 @@
 using Campaigns.Campaigns;
 using Campaigns.Demo;
+using Campaigns.Fans;
 using Campaigns.Hosting;
 using Campaigns.Platform;
 using Microsoft.AspNetCore.Diagnostics;
@@ -61,7 +62,9 @@ public static class CampaignsApp
         // Every HTTP route is served by one proxied HTTP function; the handler routes and authorises.
         s.AddFunction(new FunctionDefinition("Api", new HttpTrigger("{*path}", ["get", "post", "put", "patch", "delete"])));
 
+        // Capabilities: one Add… and one Map… line each.
         builder.AddCampaigns();
+        builder.AddFans();
         builder.AddDemo();
 
         customize?.Invoke(builder);
@@ -77,6 +80,7 @@ public static class CampaignsApp
         app.MapHealth();
         app.MapFunctionInvocations();
         app.MapCampaigns();
+        app.MapFans();
         return app;
     }
 

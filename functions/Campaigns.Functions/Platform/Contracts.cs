@@ -1,0 +1,66 @@
+namespace Campaigns.Platform;
+
+// Seams between capabilities. Each interface is implemented by the capability that owns the data and
+// consumed by others; the owner registers it in its Add… method. Keep them small.
+
+/// <summary>Owned by Voting. Invalidation is reversible and adjusts tallies exactly.</summary>
+public interface IVoteInvalidation
+{
+    /// <summary>Invalidates every counted vote of the fan in the campaign; returns how many were invalidated.</summary>
+    Task<int> InvalidateFanAsync(string campaignId, string fanId, string reason, string actor, CancellationToken ct);
+
+    /// <summary>Restores what <see cref="InvalidateFanAsync"/> invalidated; returns how many were restored.</summary>
+    Task<int> RestoreFanAsync(string campaignId, string fanId, string actor, CancellationToken ct);
+}
+
+/// <summary>Owned by Voting: who took part, for draws among voters.</summary>
+public interface IVoterDirectory
+{
+    /// <summary>Distinct fan ids with at least one counted, not invalidated vote in the campaign.</summary>
+    IAsyncEnumerable<string> CountedVotersAsync(string campaignId, CancellationToken ct);
+}
+
+/// <summary>Owned by Voting: revealed (frozen, signed) tallies. Null before the reveal: nothing leaks early.</summary>
+public interface IRevealedResults
+{
+    Task<RevealedTally?> GetRevealedAsync(string campaignId, string roundId, CancellationToken ct);
+}
+
+/// <summary>For entry voting the category is <see cref="RevealedTally.EntriesCategory"/> and the option is the entry id.</summary>
+public sealed record RevealedTally(string CampaignId, string RoundId, DateTimeOffset RevealedAt, IReadOnlyList<RevealedCount> Counts)
+{
+    public const string EntriesCategory = "entries";
+}
+
+public sealed record RevealedCount(string CategoryId, string OptionId, long Count);
+
+/// <summary>Owned by Submissions: approved entries and their owners, for entry voting, judging and winners.</summary>
+public interface IEntryDirectory
+{
+    Task<EntryInfo?> GetAsync(string campaignId, string entryId, CancellationToken ct);
+    IAsyncEnumerable<EntryInfo> ApprovedAsync(string campaignId, CancellationToken ct);
+}
+
+public sealed record EntryInfo(string CampaignId, string EntryId, string OwnerFanId, string Kind, string Status,
+    DateTimeOffset SubmittedAt, string? Title, string? Locale);
+
+/// <summary>Owned by Moderation: fans blocked in a campaign (their entries hidden, votes invalidated).</summary>
+public interface IFanBlocklist
+{
+    Task<bool> IsBlockedAsync(string campaignId, string fanId, CancellationToken ct);
+}
+
+/// <summary>
+/// Scheduled campaign actions (reveal tallies, run a draw, …) that the Episodes scheduler triggers at their
+/// instants. Implementations must be idempotent: the scheduler may call twice.
+/// </summary>
+public interface IPhaseAction
+{
+    /// <summary>e.g. "voting.reveal", "winners.draw".</summary>
+    string Kind { get; }
+
+    /// <summary>The instants at which this action is due for the campaign (from its windows/settings).</summary>
+    Task<IReadOnlyList<DateTimeOffset>> DueInstantsAsync(string campaignId, CancellationToken ct);
+
+    Task RunAsync(string campaignId, DateTimeOffset dueAt, CancellationToken ct);
+}
