@@ -64,3 +64,28 @@ public interface IPhaseAction
 
     Task RunAsync(string campaignId, DateTimeOffset dueAt, CancellationToken ct);
 }
+
+/// <summary>Owned by Moderation: where Submissions sends each new entry for review (idempotent per entry).</summary>
+public interface IReviewQueue
+{
+    Task EnqueueAsync(ReviewRequest request, CancellationToken ct);
+}
+
+/// <summary>
+/// An entry to review, with what the automatic checks found. <c>Safety</c> is "allow", "review" or "reject";
+/// flags name what was found (e.g. "blocklist", "brand-term", "unreadable-image").
+/// </summary>
+public sealed record ReviewRequest(string CampaignId, string EntryId, string OwnerFanId, string Kind, string? Locale,
+    DateTimeOffset SubmittedAt, string Safety, string? SafetyReason, IReadOnlyList<string> Flags, string? Preview);
+
+/// <summary>Owned by Submissions: applies moderation outcomes to the entry the fan and the gallery see.</summary>
+public interface IEntryModeration
+{
+    /// <summary>Status is "approved", "rejected", "hidden" (pending review after reports) or "pending".</summary>
+    Task ApplyAsync(string campaignId, string entryId, EntryDecision decision, CancellationToken ct);
+
+    /// <summary>Hides (block) or restores (unblock) every entry of the fan in the campaign; returns how many changed.</summary>
+    Task<int> SetOwnerHiddenAsync(string campaignId, string fanId, bool hidden, CancellationToken ct);
+}
+
+public sealed record EntryDecision(string Status, string? ReasonCode, string? ReasonText, string Actor, DateTimeOffset At);
