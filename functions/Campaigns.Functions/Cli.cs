@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace Campaigns;
 
-/// <summary>Command-line modes of the one program: serve (default), mint a dev token, write function.json files.</summary>
+/// <summary>Command-line modes of the one program: serve (default), mint a dev token, write function.json files, list storage resources.</summary>
 public static class Cli
 {
     public static async Task<int> RunAsync(string[] args)
@@ -19,10 +19,19 @@ public static class Cli
                 app.Services.GetRequiredService<FunctionCatalog>().WriteFunctionJson(args[1]);
                 Console.WriteLine($"wrote {app.Services.GetRequiredService<FunctionCatalog>().Functions.Count} function.json files to {args[1]}");
                 return 0;
+            case "list-resources":
+                return ListResources();
             default:
                 await CampaignsApp.Build(args).RunAsync();
                 return 0;
         }
+    }
+
+    /// <summary>Prints the tables, queues and containers the app needs as JSON, the shape of infra-bicep/storage-resources.json.</summary>
+    private static int ListResources()
+    {
+        Console.WriteLine(StorageManifest.FromServices(CampaignsApp.Build([]).Services).ToJson());
+        return 0;
     }
 
     private static int Token(string[] args)
