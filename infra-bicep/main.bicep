@@ -77,9 +77,9 @@ var storageResources = loadJsonContent('storage-resources.json')
 var deploymentContainerName = 'app-package'
 
 var suffix = uniqueString(resourceGroup().id, namePrefix, environmentName)
-var baseName = '${namePrefix}-${environmentName}'
+var baseName = toLower('${namePrefix}-${environmentName}')
 var tags = { app: 'campaigns', environment: environmentName }
-var keyVaultName = 'kv${take(suffix, 8)}${take(environmentName, 4)}${take(namePrefix, 8)}'
+var keyVaultName = toLower('kv${take(suffix, 8)}${take(environmentName, 4)}${take(namePrefix, 8)}')
 
 func keyVaultRef(vaultName string, secretName string) string =>
   '@Microsoft.KeyVault(VaultName=${vaultName};SecretName=${secretName})'
