@@ -15,7 +15,8 @@ public sealed record FanProfile(
         if (BirthDate is not { } b) return null;
         var day = DateOnly.FromDateTime(at.UtcDateTime);
         var age = day.Year - b.Year;
-        if (day < b.AddYears(age)) age--;
+        // Compare month/day: AddYears clamps 29 Feb to 28 Feb, which would age leap-day fans a day early.
+        if (day.Month < b.Month || (day.Month == b.Month && day.Day < b.Day)) age--;
         return age;
     }
 }
