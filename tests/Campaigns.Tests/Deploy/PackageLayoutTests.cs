@@ -10,8 +10,15 @@ namespace Campaigns.Tests.Deploy;
 /// The deployment zip (scripts/package) in the host's layout. The package is assembled by the same code from the
 /// handler's build output (framework-dependent here; scripts/package publishes self-contained and runs the same check).
 /// </summary>
-public sealed class PackageLayoutTests
+public sealed class PackageLayoutTests(PackageLayoutTests.PackageFixture fixture) : IClassFixture<PackageLayoutTests.PackageFixture>
 {
+    /// <summary>One package for the class: zipping the handler's output takes a few seconds.</summary>
+    public sealed class PackageFixture : IDisposable
+    {
+        public string ZipPath { get; } = Package();
+        public void Dispose() => Directory.Delete(Path.GetDirectoryName(ZipPath)!, recursive: true);
+    }
+
     private static FunctionCatalog Catalog()
         => CampaignsApp.Build(["--LocalSettingsPath=/nonexistent/local.settings.json"]).Services.GetRequiredService<FunctionCatalog>();
 
@@ -35,7 +42,7 @@ public sealed class PackageLayoutTests
     public void Package_has_host_json_at_the_root_one_folder_per_function_and_the_executable_handler()
     {
         var catalog = Catalog();
-        var zipPath = Package();
+        var zipPath = fixture.ZipPath;
         Assert.Empty(DeployPackage.Check(zipPath, catalog, requireSelfContained: false));
 
         using var zip = ZipFile.OpenRead(zipPath);
@@ -59,7 +66,7 @@ public sealed class PackageLayoutTests
     {
         var output = HandlerOutput();
         var natives = DeployPackage.LinuxNativeAssets(JsonNode.Parse(File.ReadAllText(Path.Combine(output, "Campaigns.Functions.deps.json"))));
-        using var zip = ZipFile.OpenRead(Package());
+        using var zip = ZipFile.OpenRead(fixture.ZipPath);
         var names = zip.Entries.Select(e => e.FullName).ToHashSet(StringComparer.Ordinal);
         foreach (var native in natives) Assert.Contains(native, names);
         // Image processing (NetVips) needs libvips for linux-x64 inside the package: the host has none.
@@ -71,7 +78,8 @@ public sealed class PackageLayoutTests
     public void Check_reports_missing_extra_and_stale_functions_and_a_lost_executable_bit()
     {
         var catalog = Catalog();
-        var zipPath = Package();
+        var zipPath = Path.Combine(Directory.CreateTempSubdirectory("campaigns-package-").FullName, "broken.zip");
+        File.Copy(fixture.ZipPath, zipPath);
         var first = catalog.Functions[0].Name;
         using (var zip = ZipFile.Open(zipPath, ZipArchiveMode.Update))
         {
@@ -84,6 +92,7 @@ public sealed class PackageLayoutTests
         Assert.Contains(problems, p => p.StartsWith("Ghost/function.json belongs to no function", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("is not executable", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.Contains("not self-contained", StringComparison.Ordinal));
+        Directory.Delete(Path.GetDirectoryName(zipPath)!, recursive: true);
     }
 
     [Fact]
