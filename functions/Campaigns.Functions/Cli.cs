@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace Campaigns;
 
-/// <summary>Command-line modes of the one program: serve (default), mint a dev token, write function.json files.</summary>
+/// <summary>Command-line modes of the one program: serve (default), mint a dev token, write function.json files, list storage resources, assemble the deploy zip.</summary>
 public static class Cli
 {
     public static async Task<int> RunAsync(string[] args)
@@ -19,10 +19,34 @@ public static class Cli
                 app.Services.GetRequiredService<FunctionCatalog>().WriteFunctionJson(args[1]);
                 Console.WriteLine($"wrote {app.Services.GetRequiredService<FunctionCatalog>().Functions.Count} function.json files to {args[1]}");
                 return 0;
+            case "list-resources":
+                return ListResources();
+            case "package":
+                return Package(args.Skip(1).ToArray());
             default:
                 await CampaignsApp.Build(args).RunAsync();
                 return 0;
         }
+    }
+
+    /// <summary>Prints the tables, queues and containers the app needs as JSON, the shape of infra-bicep/storage-resources.json.</summary>
+    private static int ListResources()
+    {
+        Console.WriteLine(StorageManifest.FromServices(CampaignsApp.Build([]).Services).ToJson());
+        return 0;
+    }
+
+    /// <summary>Zips an app folder in the Functions host's layout and checks the result (scripts/package).</summary>
+    private static int Package(string[] args)
+    {
+        if (args.Length < 2) { Console.Error.WriteLine("usage: package <app-dir> <zip> [--self-contained]"); return 2; }
+        var catalog = CampaignsApp.Build([]).Services.GetRequiredService<FunctionCatalog>();
+        Deploy.DeployPackage.Create(args[0], catalog, args[1]);
+        var problems = Deploy.DeployPackage.Check(args[1], catalog, requireSelfContained: args.Contains("--self-contained"));
+        foreach (var p in problems) Console.Error.WriteLine($"package: {p}");
+        if (problems.Count > 0) return 1;
+        Console.WriteLine($"wrote {args[1]}: host.json, {catalog.Functions.Count} function(s), handler and native libraries");
+        return 0;
     }
 
     private static int Token(string[] args)

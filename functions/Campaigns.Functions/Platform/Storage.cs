@@ -103,7 +103,10 @@ public static class StorageRegistration
 public sealed class StorageInitializer(StorageClients storage, IEnumerable<StorageResource> resources,
     Hosting.FunctionCatalog catalog, IOptions<StorageOptions> options, ILogger<StorageInitializer> logger)
 {
-    public IReadOnlyList<StorageResource> All()
+    public IReadOnlyList<StorageResource> All() => Resources(resources, catalog);
+
+    /// <summary>Registered resources plus every trigger queue and its poison queue (also what the infrastructure must create).</summary>
+    public static IReadOnlyList<StorageResource> Resources(IEnumerable<StorageResource> resources, Hosting.FunctionCatalog catalog)
     {
         var queues = catalog.Functions.Select(f => f.Trigger).OfType<Hosting.QueueTrigger>()
             .SelectMany(q => new[] { q.QueueName, q.QueueName + "-poison" })
@@ -124,4 +127,19 @@ public sealed class StorageInitializer(StorageClients storage, IEnumerable<Stora
         }));
         logger.LogInformation("Storage ready: {Count} tables, queues and containers", all.Count);
     }
+}
+
+/// <summary>The storage the app needs, grouped as the infrastructure creates it (tables in Cosmos DB for Table, queues and containers in Storage).</summary>
+public sealed record StorageManifest(IReadOnlyList<string> Tables, IReadOnlyList<string> Queues, IReadOnlyList<string> Containers)
+{
+    public static StorageManifest FromServices(IServiceProvider services)
+    {
+        var all = StorageInitializer.Resources(services.GetServices<StorageResource>(), services.GetRequiredService<Hosting.FunctionCatalog>());
+        List<string> Names<T>() where T : StorageResource => all.OfType<T>().Select(r => r.Name).Distinct().Order(StringComparer.Ordinal).ToList();
+        return new StorageManifest(Names<TableResource>(), Names<QueueResource>(), Names<ContainerResource>());
+    }
+
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(
+        new { tables = Tables, queues = Queues, containers = Containers },
+        new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
 }

@@ -1,0 +1,94 @@
+// Storage for the Functions host (AzureWebJobsStorage), the app's queues and media containers, and the
+// deployment package. Shared-key access is off: everything goes through Entra identities, and browsers
+// upload with user-delegation SAS (which needs no account key).
+param name string
+param location string
+param tags object
+param skuName string
+param queues string[]
+param containers string[]
+param deploymentContainerName string
+@description('Browser origins (microsites) allowed to upload and read blobs directly.')
+param corsAllowedOrigins string[]
+@description('The app\'s managed identity.')
+param principalId string
+
+resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: { name: skuName }
+  properties: {
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    allowBlobPublicAccess: false
+    allowCrossTenantReplication: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    accessTier: 'Hot'
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    cors: {
+      corsRules: empty(corsAllowedOrigins) ? [] : [
+        {
+          allowedOrigins: corsAllowedOrigins
+          allowedMethods: ['GET', 'HEAD', 'PUT', 'OPTIONS']
+          allowedHeaders: ['content-type', 'content-length', 'x-ms-blob-type', 'x-ms-blob-content-type', 'x-ms-version', 'x-ms-date', 'x-ms-client-request-id', 'x-ms-meta-*']
+          exposedHeaders: ['etag', 'x-ms-request-id', 'x-ms-version', 'x-ms-meta-*']
+          maxAgeInSeconds: 3600
+        }
+      ]
+    }
+    deleteRetentionPolicy: { enabled: true, days: 7 }
+    containerDeleteRetentionPolicy: { enabled: true, days: 7 }
+  }
+}
+
+resource blobContainers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [
+  for c in union(containers, [deploymentContainerName]): {
+    parent: blobService
+    name: c
+    properties: { publicAccess: 'None' }
+  }
+]
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+}
+
+resource queueResources 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
+  for q in queues: {
+    parent: queueService
+    name: q
+  }
+]
+
+// Blob Data Owner (host leases, timers, deployment package, media, user-delegation keys) and
+// Queue Data Contributor (triggers, poison queues, the app's own sends).
+var roles = [
+  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner
+  '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor
+]
+resource assignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for role in roles: {
+    name: guid(account.id, principalId, role)
+    scope: account
+    properties: {
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', role)
+    }
+  }
+]
+
+output name string = account.name
+output blobEndpoint string = account.properties.primaryEndpoints.blob
+output queueEndpoint string = account.properties.primaryEndpoints.queue
+output deploymentContainerUrl string = '${account.properties.primaryEndpoints.blob}${deploymentContainerName}'
