@@ -59,6 +59,15 @@ param authAuthority string
 @description('Audience (application ID URI or client id) of the API registration, stored in Key Vault.')
 param authAudience string
 
+@description('Optional OIDC authority for staff tokens (workforce Entra ID) when fans sign in through Entra External ID; empty for one provider.')
+param staffAuthority string = ''
+
+@description('Audience of staff tokens; empty means the same as authAudience.')
+param staffAudience string = ''
+
+@description('The iss claim of staff tokens when it differs from staffAuthority.')
+param staffIssuer string = ''
+
 @description('Seed the demo campaign at start (dev only).')
 param seedDemo bool = false
 
@@ -158,6 +167,9 @@ var appSettings = {
   Auth__Authority: keyVaultRef(keyVaultName, 'auth-authority')
   Auth__Audience: keyVaultRef(keyVaultName, 'auth-audience')
   Auth__RoleClaim: 'roles'
+  Auth__StaffAuthority: staffAuthority
+  Auth__StaffAudience: staffAudience
+  Auth__StaffIssuer: staffIssuer
   Telemetry__Exporter: 'azuremonitor'
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'

@@ -55,6 +55,12 @@ public sealed class AuthOptions
     public string? DevSigningKey { get; set; }
     /// <summary>Claim holding roles: Entra app roles arrive in "roles".</summary>
     public string RoleClaim { get; set; } = "roles";
+    /// <summary>Optional second OIDC authority for staff (workforce Entra ID) when fans sign in elsewhere.</summary>
+    public string? StaffAuthority { get; set; }
+    /// <summary>Audience of staff tokens; defaults to Audience.</summary>
+    public string? StaffAudience { get; set; }
+    /// <summary>The "iss" of staff tokens when it differs from StaffAuthority (it selects the staff scheme).</summary>
+    public string? StaffIssuer { get; set; }
 }
 
 public sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
@@ -67,6 +73,8 @@ public sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
         var hasKey = !string.IsNullOrWhiteSpace(o.DevSigningKey);
         if (!hasAuthority && !hasKey) errors.Add("Set 'Auth__Authority' (an OIDC provider) or, locally, 'Auth__DevSigningKey'.");
         if (hasAuthority && !Uri.TryCreate(o.Authority, UriKind.Absolute, out _)) errors.Add("Setting 'Auth__Authority' must be an absolute URL.");
+        if (!string.IsNullOrWhiteSpace(o.StaffAuthority) && !Uri.TryCreate(o.StaffAuthority, UriKind.Absolute, out _))
+            errors.Add("Setting 'Auth__StaffAuthority' must be an absolute URL.");
         if (hasKey && Encoding.UTF8.GetByteCount(o.DevSigningKey!) < 32) errors.Add("Setting 'Auth__DevSigningKey' must be at least 32 bytes.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
@@ -74,35 +82,81 @@ public sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
 
 public static class AuthSetup
 {
+    public const string Scheme = "Bearer", FanScheme = "Fans", StaffScheme = "Staff";
+
+    /// <summary>
+    /// Two bearer schemes behind one: fans' tokens (Auth__Authority: Entra External ID or any OIDC provider, or the
+    /// local dev key) and, when Auth__StaffAuthority is set, staff tokens from the workforce tenant. The token's
+    /// issuer picks the scheme; each scheme still validates signature, issuer, audience and lifetime itself.
+    /// </summary>
     public static void AddCampaignsAuth(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<AuthOptions>().Bind(builder.Configuration.GetSection("Auth")).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
-        builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<AuthOptions>>((jwt, auth) =>
+        builder.Services.AddAuthentication(Scheme)
+            .AddPolicyScheme(Scheme, "Fan or staff bearer token", o => o.ForwardDefaultSelector = http =>
             {
-                var a = auth.Value;
-                jwt.MapInboundClaims = false;
-                jwt.RequireHttpsMetadata = a.Authority?.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ?? true;
-                if (!string.IsNullOrWhiteSpace(a.Authority)) jwt.Authority = a.Authority;
-                jwt.Audience = a.Audience;
-                jwt.TokenValidationParameters = new TokenValidationParameters
+                var a = http.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value;
+                var staffIssuer = string.IsNullOrWhiteSpace(a.StaffIssuer) ? a.StaffAuthority : a.StaffIssuer;
+                return !string.IsNullOrWhiteSpace(staffIssuer) && SameIssuer(IssuerOf(http), staffIssuer) ? StaffScheme : FanScheme;
+            })
+            .AddJwtBearer(FanScheme)
+            .AddJwtBearer(StaffScheme);
+        builder.Services.AddOptions<JwtBearerOptions>(FanScheme).Configure<IOptions<AuthOptions>>((jwt, auth) =>
+        {
+            var a = auth.Value;
+            Configure(jwt, a, a.Authority, a.Audience);
+            if (!string.IsNullOrWhiteSpace(a.DevSigningKey) && string.IsNullOrWhiteSpace(a.Authority))
+            {
+                jwt.TokenValidationParameters.ValidIssuer = a.Issuer;
+                jwt.TokenValidationParameters.IssuerSigningKey = DevTokens.Key(a.DevSigningKey);
+            }
+            // Fans signing up through the consumer tenant carry no app roles: a signed-in fan is a fan.
+            jwt.Events = new JwtBearerEvents
+            {
+                OnTokenValidated = ctx =>
                 {
-                    ValidAudience = a.Audience,
-                    ValidateAudience = true,
-                    ValidateLifetime = true,
-                    ValidateIssuer = true,
-                    ValidIssuer = string.IsNullOrWhiteSpace(a.Authority) ? a.Issuer : null,
-                    RoleClaimType = a.RoleClaim,
-                    NameClaimType = "sub",
-                    ClockSkew = TimeSpan.FromSeconds(30),
-                };
-                if (!string.IsNullOrWhiteSpace(a.DevSigningKey) && string.IsNullOrWhiteSpace(a.Authority))
-                    jwt.TokenValidationParameters.IssuerSigningKey = DevTokens.Key(a.DevSigningKey);
-            });
+                    if (ctx.Principal?.Identity is ClaimsIdentity id && !id.HasClaim(c => c.Type == a.RoleClaim))
+                        id.AddClaim(new Claim(a.RoleClaim, Roles.Fan));
+                    return Task.CompletedTask;
+                },
+            };
+        });
+        builder.Services.AddOptions<JwtBearerOptions>(StaffScheme).Configure<IOptions<AuthOptions>>((jwt, auth) =>
+        {
+            var a = auth.Value;
+            Configure(jwt, a, a.StaffAuthority, string.IsNullOrWhiteSpace(a.StaffAudience) ? a.Audience : a.StaffAudience);
+        });
         builder.Services.AddAuthorization(Policies.Add);
     }
+
+    private static void Configure(JwtBearerOptions jwt, AuthOptions a, string? authority, string audience)
+    {
+        jwt.MapInboundClaims = false;
+        jwt.RequireHttpsMetadata = authority?.StartsWith("https://", StringComparison.OrdinalIgnoreCase) ?? true;
+        if (!string.IsNullOrWhiteSpace(authority)) jwt.Authority = authority;
+        jwt.Audience = audience;
+        jwt.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidAudience = audience,
+            ValidateAudience = true,
+            ValidateLifetime = true,
+            ValidateIssuer = true,
+            RoleClaimType = a.RoleClaim,
+            NameClaimType = "sub",
+            ClockSkew = TimeSpan.FromSeconds(30),
+        };
+    }
+
+    private static string? IssuerOf(HttpContext http)
+    {
+        var header = http.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return null;
+        try { return new JsonWebToken(header["Bearer ".Length..].Trim()).Issuer; }
+        catch (ArgumentException) { return null; } // not a JWT: the fan scheme rejects it with 401
+    }
+
+    private static bool SameIssuer(string? a, string b) => a is not null && string.Equals(a.TrimEnd('/'), b.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The caller's stable subject id (the token's "sub").</summary>
     public static string Subject(this ClaimsPrincipal user)

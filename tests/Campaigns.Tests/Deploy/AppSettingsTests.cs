@@ -74,6 +74,7 @@ public sealed class AppSettingsTests
         "APPLICATIONINSIGHTS_CONNECTION_STRING" => "InstrumentationKey=00000000-0000-0000-0000-000000000002;IngestionEndpoint=https://example.invalid/",
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING" => "ClientId=00000000-0000-0000-0000-000000000001;Authorization=AAD",
         "Demo__Seed" => "false",
+        "Auth__StaffAuthority" or "Auth__StaffAudience" or "Auth__StaffIssuer" => "", // optional parameters, empty by default
         _ when name.EndsWith("Uri", StringComparison.Ordinal) || name == "Auth__Authority" => "https://example.invalid/",
         _ => "value-from-key-vault-0123456789abcdef",
     };
