@@ -54,7 +54,8 @@ public sealed class FakeEntries : IEntryModeration, IEntryDirectory
 
 public sealed class FakeVotes : IVoteInvalidation, IRevealedResults, IFanVoteCounts
 {
-    public sealed record Vote(string CampaignId, string FanId, string EntryId, DateTimeOffset At, bool Invalid);
+    // Invalid: refused for its own reasons (fraud, …); Blocked: set by a block and the only thing a restore clears.
+    public sealed record Vote(string CampaignId, string FanId, string EntryId, DateTimeOffset At, bool Invalid, bool Blocked = false);
 
     public readonly List<Vote> Votes = [];
     public readonly ConcurrentDictionary<(string, string), RevealedTally> Revealed = new();
@@ -71,7 +72,7 @@ public sealed class FakeVotes : IVoteInvalidation, IRevealedResults, IFanVoteCou
         {
             var n = 0;
             for (var i = 0; i < Votes.Count; i++)
-                if (Votes[i].CampaignId == campaignId && Votes[i].FanId == fanId && Votes[i].Invalid != invalid) { Votes[i] = Votes[i] with { Invalid = invalid }; n++; }
+                if (Votes[i].CampaignId == campaignId && Votes[i].FanId == fanId && !Votes[i].Invalid && Votes[i].Blocked != invalid) { Votes[i] = Votes[i] with { Blocked = invalid }; n++; }
             return Task.FromResult(n);
         }
     }
@@ -82,7 +83,7 @@ public sealed class FakeVotes : IVoteInvalidation, IRevealedResults, IFanVoteCou
     public Task<IReadOnlyDictionary<string, long>> VotesCastAsync(string campaignId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
     {
         lock (_gate)
-            return Task.FromResult<IReadOnlyDictionary<string, long>>(Votes.Where(v => v.CampaignId == campaignId && !v.Invalid && v.At >= from && v.At < to)
+            return Task.FromResult<IReadOnlyDictionary<string, long>>(Votes.Where(v => v.CampaignId == campaignId && !v.Invalid && !v.Blocked && v.At >= from && v.At < to)
                 .GroupBy(v => v.FanId).ToDictionary(g => g.Key, g => (long)g.Count()));
     }
 }
