@@ -71,7 +71,9 @@ public static class JudgingApi
             var (access, refused) = await service.AccessAsync(campaignId, roundId, entryId, user.Subject(), ct);
             if (refused is not null) return refused.Problem().ToResult();
             var own = await service.Store.GetScoreAsync(campaignId, roundId, user.Subject(), entryId, ct);
-            return Results.Ok(new { access!.Value.Entry, myScore = own, rubric = access.Value.Round.Rubric });
+            var e = access!.Value.Entry;
+            // The owner stays hidden from judges: they judge the work, not the fan.
+            return Results.Ok(new { entry = new { e.EntryId, e.Kind, e.Title, e.Locale }, myScore = own, rubric = access.Value.Round.Rubric });
         }).RequireAuthorization(Policies.Judge).WithSummary("One assigned entry (403 when recused or not assigned).");
 
         g.MapPut("/rounds/{roundId}/entries/{entryId}/score", async (string campaignId, string roundId, string entryId, ScoreInput input, ClaimsPrincipal user,

@@ -90,6 +90,7 @@ public sealed class JudgingApiTests
         var j3e1 = await (await j3.GetAsync($"{url}/rounds/shortlist/entries/e1")).Json();
         Assert.Equal(9, j3e1.GetProperty("myScore").GetProperty("total").GetDouble());
         Assert.DoesNotContain("\"total\":8", j3e1.GetRawText());
+        Assert.DoesNotContain("fan-a", j3e1.GetRawText()); // judges never see who made the entry
         await (await marketer.GetAsync($"{url}/rounds/shortlist/results")).Problem(409, "round_open");
         await (await j1.GetAsync($"{url}/rounds/shortlist/results")).Problem(409, "round_open");
         var progress = await (await marketer.GetAsync($"{url}/rounds/shortlist")).Json();
