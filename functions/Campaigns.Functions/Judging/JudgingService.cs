@@ -130,7 +130,14 @@ public sealed class JudgingService(JudgingStore store, ModerationStore moderatio
     public async Task<(RoundResults? Result, Refusal? Refused)> ResultsAsync(string campaignId, string roundId, CancellationToken ct)
     {
         if (await LoadAsync(campaignId, roundId, ct) is not { } s) return (null, new(404, "round_not_found", "No such round."));
-        if (!s.Round.Closed) return (null, new(409, "round_open", "Scores stay blind until the round closes."));
+        if (!s.Round.Closed && time.GetUtcNow() < s.Round.Deadline) return (null, new(409, "round_open", "Scores stay blind until the round closes."));
+        if (!s.Round.Closed)
+        {
+            // Past the deadline the round is closed whether or not anyone asked: the first read records it.
+            if (await store.GetRoundForUpdateAsync(campaignId, roundId, ct) is { Round.Closed: false } open)
+                await store.TryReplaceRoundAsync(open.Round with { Closed = true, ClosedAt = open.Round.Deadline, ClosedBecause = "deadline", ClosedBy = "auto" }, open.ETag, ct);
+            s = (await LoadAsync(campaignId, roundId, ct))!;
+        }
         // Scores of judges later recused are left out, as they should not have judged the entry.
         var counted = s.Scores.Where(x => s.ById.TryGetValue(x.EntryId, out var e) && !JudgingRules.IsRecused(x.JudgeId, e, s.Conflicts)).ToList();
         var results = JudgingRules.Results(campaignId, s.Round, s.Entries, counted);

@@ -194,6 +194,15 @@ public sealed class JudgingApiTests
         Assert.Equal(4, lines.Length);
         Assert.StartsWith("1,\"ann\",4,0,0,1.2,", lines[1]);
 
+        // Past its deadline a round is closed on the first read of its results, nobody has to ask; missing scores are listed.
+        Assert.Equal(201, (int)(await marketer.PostAsJsonAsync($"{url}/rounds", new { id = "r2", deadline = now.AddMinutes(5), entryIds = new[] { "p1", "p2" } })).StatusCode);
+        await (await marketer.GetAsync($"{url}/rounds/r2/results")).Problem(409, "round_open");
+        time.Advance(TimeSpan.FromMinutes(6));
+        await (await judges["k1"].PutAsJsonAsync($"{url}/rounds/r2/entries/p1/score", new { scores = new { quality = 3 } })).Problem(409, "round_closed");
+        var late = await (await judges["k1"].GetAsync($"{url}/rounds/r2/results")).Json();
+        Assert.Equal(("deadline", "auto"), (late.GetProperty("round").GetProperty("closedBecause").GetString(), late.GetProperty("round").GetProperty("closedBy").GetString()));
+        Assert.Equal(6, late.GetProperty("missingScores").GetArrayLength());
+
         await (await marketer.GetAsync($"/api/moderation/campaigns/{c}/engaged-fans?from={to}&to={from}")).Problem(400, "validation_failed");
         await (await marketer.GetAsync($"/api/moderation/campaigns/{c}/engaged-fans?from={from}&to={to}&juryRound=nope")).Problem(404, "round_not_found");
     }
