@@ -53,9 +53,9 @@ public sealed class ModerationService(ModerationStore store, IOptions<Moderation
         if (!Campaigns.CampaignRules.IdPattern().IsMatch(request.CampaignId) || !ModerationRules.EntryIdPattern().IsMatch(request.EntryId))
             throw new ArgumentException($"Review request has an invalid campaign or entry id: {request.CampaignId}/{request.EntryId}.");
         var now = time.GetUtcNow();
-        var settings = await SettingsAsync(request.CampaignId, ct);
-        var blocked = await IsBlockedAsync(request.CampaignId, request.OwnerFanId, ct);
-        var (item, audit) = ModerationRules.NewItem(request, settings, blocked, now);
+        var settings = SettingsAsync(request.CampaignId, ct);
+        var blocked = IsBlockedAsync(request.CampaignId, request.OwnerFanId, ct);
+        var (item, audit) = ModerationRules.NewItem(request, await settings, await blocked, now);
         if (!await store.InsertAsync(item, audit, ct))
         {
             // Already queued: if an automatic decision was taken, applying it again is harmless and repairs a crash in between.
@@ -101,11 +101,15 @@ public sealed class ModerationService(ModerationStore store, IOptions<Moderation
         var candidates = ModerationRules.Order(ModerationRules.Filter(open.Select(x => x.Item), status, kind, flag, locale)
             .Where(i => ModerationRules.IsClaimable(i, now)), byPriority: false);
         var won = new List<ReviewItem>();
-        foreach (var item in candidates)
+        using var next = candidates.GetEnumerator();
+        // Try as many items at once as are still wanted; each write is independent and conditional, so a lost race only means trying further.
+        while (won.Count < count)
         {
-            if (won.Count >= count) break;
-            var claimed = ModerationRules.Claim(item, actor, claimId, leaseUntil);
-            if (await store.TryReplaceAsync(claimed, etags[item.EntryId], ct)) won.Add(claimed);
+            var wave = new List<ReviewItem>();
+            while (wave.Count < count - won.Count && next.MoveNext()) wave.Add(ModerationRules.Claim(next.Current, actor, claimId, leaseUntil));
+            if (wave.Count == 0) break;
+            var ok = await Task.WhenAll(wave.Select(i => store.TryReplaceAsync(i, etags[i.EntryId], ct)));
+            won.AddRange(wave.Where((_, k) => ok[k]));
         }
         return new(claimId, leaseUntil, won);
     }
