@@ -177,7 +177,7 @@ public sealed class JudgingService(JudgingStore store, ModerationStore moderatio
     {
         var votes = tally.Counts.Where(c => c.CategoryId == RevealedTally.EntriesCategory).GroupBy(c => c.OptionId).ToDictionary(g => g.Key, g => g.Sum(c => c.Count));
         var ranking = JudgingRules.Hybrid(d.CampaignId, jury.Entries, votes, d.JuryWeight, d.PublicWeight);
-        return new(d, $"score = {d.JuryWeight:0.###} × jury + {d.PublicWeight:0.###} × public; jury = min–max of the mean per-judge z-score over the round's scored entries; public = votes ÷ the most votes of any entry",
+        return new(d, FormattableString.Invariant($"score = {d.JuryWeight:0.###} × jury + {d.PublicWeight:0.###} × public; jury = min–max of the mean per-judge z-score over the round's scored entries; public = votes ÷ the most votes of any entry"),
             JudgingRules.TieBreakRule, ranking);
     }
 }

@@ -117,7 +117,7 @@ public sealed class EngagementRanking(ModerationStore moderation, JudgingService
                 juryRound is null ? null : quality.GetValueOrDefault(f)));
         var rows = EngagementRules.Rank(campaignId, fans, (to - from).TotalDays, juryRound is null ? 0 : juryWeight);
         return (new Report(from, to,
-            $"rate = (3 × approved entries + 1 × votes cast + 0.5 × reactions received) ÷ days; score = {(juryRound is null ? 0 : juryWeight):0.###} × jury quality + {1 - (juryRound is null ? 0 : juryWeight):0.###} × rate ÷ max rate",
+            FormattableString.Invariant($"rate = (3 × approved entries + 1 × votes cast + 0.5 × reactions received) ÷ days; score = {(juryRound is null ? 0 : juryWeight):0.###} × jury quality + {1 - (juryRound is null ? 0 : juryWeight):0.###} × rate ÷ max rate"),
             unavailable.ToArray(), rows), null);
     }
 }

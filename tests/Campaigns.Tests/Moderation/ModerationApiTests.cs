@@ -279,4 +279,42 @@ public sealed class ModerationApiTests
         Assert.Equal(45 * 60, sla.GetProperty("medianTimeToDecisionSeconds").GetDouble());
         Assert.Equal(1.0, sla.GetProperty("shareDecidedWithinTarget").GetDouble());
     }
+    [Fact]
+    public async Task Concurrent_reports_are_all_counted_and_hide_the_entry_once()
+    {
+        await using var h = await Start();
+        var c = NewCampaign();
+        var mod = h.App.As("moderator", "mod-a");
+        await mod.PutAsJsonAsync($"/api/moderation/campaigns/{c}/settings", new { reportHideThreshold = 3, autoApprove = true });
+        await h.Enqueue(c, "hot", safety: "allow", owner: "author");
+        var replies = await Task.WhenAll(Enumerable.Range(0, 8).Select(i =>
+            h.App.As("fan", $"reporter-{i}").PostAsJsonAsync($"/api/campaigns/{c}/entries/hot/reports", new { reason = "offensive" })));
+        Assert.All(replies, r => Assert.Equal(202, (int)r.StatusCode));
+        var read = await (await mod.GetAsync($"/api/moderation/campaigns/{c}/items/hot")).Json();
+        Assert.Equal(8, read.GetProperty("item").GetProperty("reports").GetInt32());
+        Assert.Single(read.GetProperty("audit").EnumerateArray(), a => a.GetProperty("action").GetString() == "hide_reported");
+        Assert.Single(h.Entries.Applied, a => a.Decision.Status == "hidden");
+    }
+
+    [Fact]
+    public async Task Settings_are_validated_per_campaign_and_at_start_naming_the_setting()
+    {
+        await using (var h = await Start())
+        {
+            var mod = h.App.As("moderator", "mod-a");
+            var c = NewCampaign();
+            await (await mod.PutAsJsonAsync($"/api/moderation/campaigns/{c}/settings", new { reportHideThreshold = 0 })).Problem(400, "validation_failed");
+            await (await mod.PutAsJsonAsync($"/api/moderation/campaigns/{c}/settings", new { hardBlockFlags = new[] { "Bad Flag" } })).Problem(400, "validation_failed");
+            var defaults = await (await mod.GetAsync($"/api/moderation/campaigns/{c}/settings")).Json();
+            Assert.Equal((3, true, false), (defaults.GetProperty("reportHideThreshold").GetInt32(), defaults.GetProperty("autoRejectHardBlocks").GetBoolean(), defaults.GetProperty("autoApprove").GetBoolean()));
+            Assert.Equal(["blocklist"], defaults.GetProperty("hardBlockFlags").EnumerateArray().Select(f => f.GetString()));
+        }
+
+        var settings = TestApp.Settings(Azurite.Instance);
+        settings["Moderation:ClaimLeaseSeconds"] = "1";
+        var app = CampaignsApp.Build(["--urls", "http://127.0.0.1:0"], b => b.Configuration.AddInMemoryCollection(settings));
+        var e = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => app.StartAsync());
+        Assert.Contains("Moderation__ClaimLeaseSeconds", string.Join(" ", e.Failures));
+        await app.DisposeAsync();
+    }
 }
