@@ -170,6 +170,13 @@ var appSettings = {
   Auth__StaffAuthority: staffAuthority
   Auth__StaffAudience: staffAudience
   Auth__StaffIssuer: staffIssuer
+  Moderation__ClaimLeaseSeconds: '600'
+  Moderation__MaxClaimBatch: '50'
+  Moderation__ReportHideThreshold: '3'
+  Moderation__AutoApprove: 'false'
+  Moderation__AutoRejectHardBlocks: 'true'
+  Moderation__HardBlockFlags: 'blocklist'
+  Moderation__SlaTargetHours: '24'
   Telemetry__Exporter: 'azuremonitor'
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'

@@ -2,6 +2,8 @@ using Campaigns.Campaigns;
 using Campaigns.Demo;
 using Campaigns.Fans;
 using Campaigns.Hosting;
+using Campaigns.Judging;
+using Campaigns.Moderation;
 using Campaigns.Platform;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
@@ -66,6 +68,8 @@ public static class CampaignsApp
         builder.AddCampaigns();
         builder.AddFans();
         builder.AddDemo();
+        builder.AddModeration();
+        builder.AddJudging();
 
         customize?.Invoke(builder);
 
@@ -81,6 +85,8 @@ public static class CampaignsApp
         app.MapFunctionInvocations();
         app.MapCampaigns();
         app.MapFans();
+        app.MapModeration();
+        app.MapJudging();
         return app;
     }
 
