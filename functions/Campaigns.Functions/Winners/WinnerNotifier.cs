@@ -17,14 +17,15 @@ public sealed record WinnerNotice(string DeliveryId, string Event, string Campai
 /// </summary>
 public sealed class WinnerNotifier(StorageClients storage, IHttpClientFactory http, IOptions<WinnersOptions> options, TimeProvider time)
 {
-    public const string Queue = "winners-notify";
+    public const string DefaultQueue = "winners-notify";
     public const string HttpClientName = "winners-webhook";
 
     public Task EnqueueAsync(DrawState s, WinnerSlot slot, string evt, CancellationToken ct)
     {
+        if (string.IsNullOrWhiteSpace(options.Value.WebhookUrl)) return Task.CompletedTask;
         var notice = new WinnerNotice($"{s.CampaignId}/{s.DrawId}/{slot.Position}/{slot.Pid[..16]}/{evt}", evt, s.CampaignId, s.DrawId,
             slot.Position, slot.Pid, slot.FanId, slot.EntryId, time.GetUtcNow());
-        return storage.Queue(Queue).SendMessageAsync(JsonSerializer.Serialize(notice, JsonDefaults.Options), ct);
+        return storage.Queue(options.Value.NotifyQueue).SendMessageAsync(JsonSerializer.Serialize(notice, JsonDefaults.Options), ct);
     }
 
     /// <summary>Queue handler: errors escape so the message is retried and, after the limit, parked in the poison queue.</summary>

@@ -85,6 +85,7 @@ public static partial class WinnerRules
     {
         if (s.External is null) return Decision.Refused(409, "no_external_round", "This draw declares no external randomness round.");
         if (s.Status == DrawStatus.Drawn) return Decision.Refused(409, "already_drawn", "The draw has been made.");
+        if (s.Status != DrawStatus.Committed) return Decision.Refused(409, "no_commitment", "Commit the seed first: the external value must come after the commitment.");
         if (s.External.Value is not null) return Decision.Refused(409, "external_already_entered", "The external value was entered and cannot change.");
         if (!DrawAlgorithm.HexId().IsMatch(value ?? ""))
             return Decision.Refused(400, "invalid_external_value", "Enter the round's randomness as 64 lowercase hex digits, as the source publishes it.");

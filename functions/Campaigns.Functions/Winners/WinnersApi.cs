@@ -24,7 +24,9 @@ public static class WinnersApi
         s.AddSingleton<WinnerNotifier>();
         s.AddSingleton<IPhaseAction, WinnersPhaseAction>();
         s.AddHttpClient(WinnerNotifier.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15));
-        s.AddQueueFunction("WinnersNotify", WinnerNotifier.Queue, inv => inv.Service<WinnerNotifier>().DeliverAsync(inv));
+        // The queue name is a setting, read when the catalog is built (after every configuration source is added).
+        s.AddSingleton(sp => new FunctionDefinition("WinnersNotify", new QueueTrigger(sp.GetRequiredService<IOptions<WinnersOptions>>().Value.NotifyQueue),
+            async inv => { await inv.Service<WinnerNotifier>().DeliverAsync(inv); return null; }));
     }
 
     public static void MapWinners(this WebApplication app)

@@ -15,6 +15,8 @@ public sealed class WinnersOptions
     public string? WebhookSecret { get; set; }
     /// <summary>Days a winner has to answer before "no_response" may promote the next alternate.</summary>
     public int ClaimDays { get; set; } = 14;
+    /// <summary>Queue of webhook deliveries.</summary>
+    public string NotifyQueue { get; set; } = WinnerNotifier.DefaultQueue;
 
     internal string? DevKeyFallback { get; set; }
 
@@ -42,6 +44,8 @@ public sealed class WinnersOptionsValidator : IValidateOptions<WinnersOptions>
             if (string.IsNullOrWhiteSpace(o.WebhookSecret) || Encoding.UTF8.GetByteCount(o.WebhookSecret) < 32)
                 errors.Add("Setting 'Winners__WebhookSecret' is required with Winners__WebhookUrl (at least 32 bytes).");
         }
+        if (!System.Text.RegularExpressions.Regex.IsMatch(o.NotifyQueue ?? "", "^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$"))
+            errors.Add("Setting 'Winners__NotifyQueue' must be a valid queue name (3–63 lowercase letters, digits, single hyphens).");
         if (o.ClaimDays is < 1 or > 365) errors.Add("Setting 'Winners__ClaimDays' must be between 1 and 365.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
