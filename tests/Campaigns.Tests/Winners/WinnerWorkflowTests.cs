@@ -185,6 +185,33 @@ public sealed class WinnerWorkflowTests
     }
 
     [Fact]
+    public async Task Hybrid_draws_rank_by_the_published_weights_of_jury_and_votes()
+    {
+        var fakes = new FakeCapabilities();
+        var (app, time) = await StartAsync(fakes);
+        await using var _ = app;
+        var now = time.GetUtcNow();
+        var c = await CampaignAsync(app, now);
+        var marketer = app.As("marketer");
+        // 0.6 × jury + 0.4 × votes / 100: x = 0.6×0.5 + 0.4×1 = 0.7; y = 0.6×1 + 0.4×0.2 = 0.68; z = 0.6×0.9 = 0.54 (no votes).
+        fakes.Entries[c] = [new(c, "e-x", "fan-x", "video", "approved", now, null, null), new(c, "e-y", "fan-y", "video", "approved", now, null, null),
+            new(c, "e-z", "fan-z", "video", "approved", now, null, null)];
+        fakes.Revealed[(c, "final")] = new RevealedTally(c, "final", now, [new(RevealedTally.EntriesCategory, "e-x", 100), new(RevealedTally.EntriesCategory, "e-y", 20)]);
+        fakes.Jury[(c, "final")] = [new("e-x", 0.5m), new("e-y", 1m), new("e-z", 0.9m)];
+        foreach (var f in new[] { "fan-x", "fan-y", "fan-z" }) await FanAsync(app, c, f, now);
+        Assert.Equal(200, (int)(await marketer.PutAsJsonAsync($"/api/campaigns/{c}/draws/hybrid", new { method = "hybrid", roundId = "final", juryWeight = 0.6, winners = 1, alternates = 2 })).StatusCode);
+        Assert.Equal(200, (int)(await marketer.PostAsync($"/api/campaigns/{c}/draws/hybrid/commit", null)).StatusCode);
+        time.Advance(TimeSpan.FromDays(1));
+        var record = await (await marketer.PostAsync($"/api/campaigns/{c}/draws/hybrid/run", null)).Json();
+        Assert.Equal(0.6m, record.GetProperty("filters").GetProperty("juryWeight").GetDecimal());
+        var order = record.GetProperty("winnerIds").EnumerateArray().Concat(record.GetProperty("alternateIds").EnumerateArray()).Select(e => e.GetString()).ToList();
+        Assert.Equal(new[] { "fan-x", "fan-y", "fan-z" }.Select(f => Pid(app, c, f)), order);
+        var (recordBytes, listBytes) = await PublishedAsync(app, c, "hybrid");
+        Assert.Contains(Pid(app, c, "fan-y") + " 0.680000\n", System.Text.Encoding.UTF8.GetString(listBytes));
+        Assert.Equal(DrawVerifier.Match, DrawVerifier.Verify(recordBytes, listBytes).ExitCode);
+    }
+
+    [Fact]
     public async Task The_scheduler_phase_action_draws_at_the_due_instant_once()
     {
         var fakes = new FakeCapabilities();
