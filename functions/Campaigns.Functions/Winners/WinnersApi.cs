@@ -109,7 +109,7 @@ public static class WinnersApi
         pub.MapGet("/{drawId}/record", async (string campaignId, string drawId, DrawStore store, CampaignStore campaigns, TimeProvider time, CancellationToken ct) =>
         {
             if (await LoadPublic(store, campaigns, campaignId, drawId, time, ct) is not { } s) return DrawNotFound();
-            return Results.Json(WinnerRules.Record(s), JsonDefaults.Options);
+            return Results.Json(WinnerRules.Record(s), RecordJson);
         }).WithSummary("The draw record: the seed commitment before the draw, everything to re-run it after.");
 
         pub.MapGet("/{drawId}/eligible.txt", async (string campaignId, string drawId, DrawStore store, CampaignStore campaigns, TimeProvider time, CancellationToken ct) =>
@@ -139,6 +139,13 @@ public static class WinnersApi
             return Results.Ok(new { campaignId, id = DrawAlgorithm.Pseudonym(options.Value.PseudonymKeyBytes, campaignId, user.Subject()) });
         }).RequireAuthorization(Policies.Fan).WithTags("Winners").WithSummary("The caller's pseudonymous id in this campaign's eligible lists.");
     }
+
+    /// <summary>The record is read by people too: indented, and '+' in offsets left as is rather than \u002B.</summary>
+    public static readonly System.Text.Json.JsonSerializerOptions RecordJson = new(JsonDefaults.Options)
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     private static object StaffView(DrawState s) => new
     {

@@ -252,3 +252,15 @@ public sealed class DrawApiTests
         Assert.Equal(200, (int)(await marketer.PostAsync($"/api/campaigns/{c}/draws/unblocked/run", null)).StatusCode);
     }
 }
+
+public sealed class DrawSampleTests
+{
+    [Fact]
+    public void The_committed_sample_record_and_list_verify_with_the_verifier_program()
+    {
+        var dir = Path.Combine(Azurite.RepoRoot(), "samples", "draws");
+        var (exit, stdout, stderr) = WinnersKit.RunVerifier(Path.Combine(dir, "record.json"), Path.Combine(dir, "eligible.txt"));
+        Assert.True(exit == 0, stdout + stderr);
+        Assert.Contains("OK: the draw reproduces", stdout);
+    }
+}

@@ -106,8 +106,7 @@ public sealed class WinnerWorkflowTests
     {
         if (Environment.GetEnvironmentVariable("CAMPAIGNS_WRITE_DRAW_SAMPLES") is not { Length: > 0 } dir) return;
         Directory.CreateDirectory(dir);
-        using var doc = JsonDocument.Parse(record);
-        await File.WriteAllTextAsync(Path.Combine(dir, "record.json"), JsonSerializer.Serialize(doc.RootElement, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        await File.WriteAllBytesAsync(Path.Combine(dir, "record.json"), record);
         await File.WriteAllBytesAsync(Path.Combine(dir, "eligible.txt"), list);
     }
 
