@@ -205,7 +205,8 @@ public static partial class WinnerRules
             WinnerIds: drawn ? s.WinnerIds : null,
             AlternateIds: drawn ? s.AlternatePool?.Select(a => a.Pid).ToList() : null,
             Excluded: drawn ? s.Excluded : null,
-            Events: drawn ? s.Events : null);
+            // Notes are free text for staff and may name people; the public record keeps the reason code only.
+            Events: drawn ? s.Events?.Select(e => e with { Note = null }).ToList() : null);
     }
 
     private static string JsonName(string pascal) => char.ToLowerInvariant(pascal[0]) + pascal[1..];

@@ -48,6 +48,7 @@ public sealed class WinnerWorkflowTests
         Assert.Equal(alternates[1], Slot(view, 2).GetProperty("pid").GetString());
         Assert.Equal(1, view.GetProperty("alternatesLeft").GetInt32());
         Assert.DoesNotContain("fan-", view.GetRawText());
+        Assert.Equal("Prefers not to travel", view.GetProperty("events")[0].GetProperty("note").GetString());
 
         // Marketer workflow: forward only; a claimed winner is not replaced.
         Assert.Equal(200, (int)(await Status(marketer, c, 2, "contacted")).StatusCode);
@@ -72,6 +73,7 @@ public sealed class WinnerWorkflowTests
         Assert.Equal(["declined", "no_response", "ineligible"], events.Select(e => e.GetProperty("reason").GetString()));
         Assert.Equal([1, 2, 3], events.Select(e => e.GetProperty("alternateIndex").GetInt32()));
         Assert.Equal(alternates, events.Select(e => e.GetProperty("promotedId").GetString()));
+        Assert.All(events, e => Assert.Equal(JsonValueKind.Null, e.GetProperty("note").ValueKind)); // staff notes stay private
         var outcome = DrawVerifier.Verify(recordBytes, listBytes);
         Assert.True(outcome.ExitCode == DrawVerifier.Match, string.Join("\n", outcome.Problems));
         var outOfOrder = DrawApiTests.Edit(recordBytes, r =>
