@@ -15,7 +15,8 @@ public sealed record FanProfile(
         if (BirthDate is not { } b) return null;
         var day = DateOnly.FromDateTime(at.UtcDateTime);
         var age = day.Year - b.Year;
-        if (day < b.AddYears(age)) age--;
+        // Compare month and day: AddYears moves a 29 February birthday to the 28th and would age a fan a day early.
+        if (day.Month < b.Month || (day.Month == b.Month && day.Day < b.Day)) age--;
         return age;
     }
 }
