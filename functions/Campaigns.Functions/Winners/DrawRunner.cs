@@ -121,12 +121,13 @@ public sealed class DrawRunner(DrawStore store, CampaignStore campaigns, IFanPro
                 if (other.DrawId != s.DrawId && other.Slots is { } slots) wonElsewhere.UnionWith(slots.Select(x => x.FanId));
         }
         var eligible = new ConcurrentBag<Candidate>();
-        await Parallel.ForEachAsync(candidates, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (c, token) =>
+        await Parallel.ForEachAsync(candidates, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = ct }, async (c, token) =>
         {
-            var profile = await fans.GetProfileAsync(c.FanId, token);
-            var consent = await fans.GetConsentAsync(c.FanId, s.CampaignId, token);
-            var blocked = blocklist is not null && await blocklist.IsBlockedAsync(s.CampaignId, c.FanId, token);
-            var reason = WinnerRules.Exclusion(new WinnerRules.Facts(profile, consent, blocked, wonElsewhere.Contains(c.FanId)), s.Filters, campaign, now);
+            var profile = fans.GetProfileAsync(c.FanId, token);
+            var consent = fans.GetConsentAsync(c.FanId, s.CampaignId, token);
+            var blocked = blocklist is null ? Task.FromResult(false) : blocklist.IsBlockedAsync(s.CampaignId, c.FanId, token);
+            await Task.WhenAll(profile, consent, blocked);
+            var reason = WinnerRules.Exclusion(new WinnerRules.Facts(profile.Result, consent.Result, blocked.Result, wonElsewhere.Contains(c.FanId)), s.Filters, campaign, now);
             if (reason is null) eligible.Add(c);
             else excluded.AddOrUpdate(reason, 1, (_, n) => n + 1);
         });
