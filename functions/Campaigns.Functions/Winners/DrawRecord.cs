@@ -112,7 +112,13 @@ public static class DrawVerifier
             facts.Add($"external randomness: {Str2(ext, "source")} round {(ext.TryGetProperty("round", out var rr) ? rr.ToString() : "?")} = {external} (check it at the source)");
         }
 
+        if (Instant(root, "closeAt") is not { } closeAt || Instant(root, "committedAt") is not { } committedAt || Instant(root, "drawnAt") is not { } drawnAt)
+            return Bad("record: closeAt, committedAt and drawnAt must be ISO 8601 instants");
+
         var problems = new List<string>();
+        // The record's own timeline: a commitment made after the close, or a draw before it, proves nothing.
+        if (committedAt >= closeAt) problems.Add($"commitment timing: committed at {committedAt:O}, not before the close at {closeAt:O}");
+        if (drawnAt < closeAt) problems.Add($"draw timing: drawn at {drawnAt:O}, before the close at {closeAt:O}");
         var seed = Convert.FromHexString(seedHex);
         var seedHash = DrawAlgorithm.Commitment(seed);
         if (seedHash != commitment)
@@ -178,6 +184,10 @@ public static class DrawVerifier
         value = 0;
         return root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out value);
     }
+
+    private static DateTimeOffset? Instant(JsonElement root, string name)
+        => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
+           && DateTimeOffset.TryParse(v.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at) ? at : null;
 
     private static string? Str2(JsonElement e, string name)
         => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

@@ -106,6 +106,7 @@ public sealed class DrawApiTests
         await Expect(listBytes, Edit(recordBytes, r => r["seed"] = Flip(r["seed"]!.GetValue<string>())), "seed/commitment:", "winners:");
         await Expect(listBytes, Edit(recordBytes, r => r["commitment"] = Flip(r["commitment"]!.GetValue<string>())), "seed/commitment:");
         await Expect(listBytes, Edit(recordBytes, r => r["algorithm"] = "campaigns-draw/2"), "algorithm version:");
+        await Expect(listBytes, Edit(recordBytes, r => r["committedAt"] = r["closeAt"]!.DeepClone()), "commitment timing:");
         await Expect(listBytes, Edit(recordBytes, r =>
         {
             var w = r["winnerIds"]!.AsArray();

@@ -183,6 +183,15 @@ public sealed class WinnerWorkflowTests
         var bonus = await (await marketer.PostAsync($"/api/campaigns/{c}/draws/bonus/run", null)).Json();
         Assert.Equal(2, bonus.GetProperty("excluded").GetProperty("already_won").GetInt32());
         Assert.DoesNotContain(bonus.GetProperty("winnerIds").EnumerateArray(), w => winners.Contains(w.GetString()!));
+
+        // A random draw among entrants: one ticket per person with an approved entry, whatever their number of entries.
+        Assert.Equal(200, (int)(await marketer.PutAsJsonAsync($"/api/campaigns/{c}/draws/entrants", new { method = "random", pool = "entrants", winners = 1, alternates = 9, closeAt = time.GetUtcNow().AddHours(1), filters = new { oneWinPerPerson = false } })).StatusCode);
+        Assert.Equal(200, (int)(await marketer.PostAsync($"/api/campaigns/{c}/draws/entrants/commit", null)).StatusCode);
+        time.Advance(TimeSpan.FromHours(2));
+        var entrants = await (await marketer.PostAsync($"/api/campaigns/{c}/draws/entrants/run", null)).Json();
+        var everyone = entrants.GetProperty("winnerIds").EnumerateArray().Concat(entrants.GetProperty("alternateIds").EnumerateArray()).Select(e => e.GetString()!).ToList();
+        Assert.Equal(new[] { "fan-a", "fan-b", "fan-c", "fan-d", "fan-e" }.Select(f => Pid(app, c, f)).Order(), everyone.Order());
+        Assert.Equal(5, entrants.GetProperty("list").GetProperty("count").GetInt32());
     }
 
     [Fact]
