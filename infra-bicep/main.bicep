@@ -177,6 +177,11 @@ var appSettings = {
   Moderation__AutoRejectHardBlocks: 'true'
   Moderation__HardBlockFlags: 'blocklist'
   Moderation__SlaTargetHours: '24'
+  Winners__PseudonymKey: keyVaultRef(keyVaultName, 'winners-pseudonym-key')
+  Winners__WebhookUrl: keyVaultRef(keyVaultName, 'winners-webhook-url')
+  Winners__WebhookSecret: keyVaultRef(keyVaultName, 'winners-webhook-secret')
+  Winners__ClaimDays: '14'
+  Winners__NotifyQueue: 'winners-notify'
   Telemetry__Exporter: 'azuremonitor'
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'

@@ -5,6 +5,7 @@ using Campaigns.Hosting;
 using Campaigns.Judging;
 using Campaigns.Moderation;
 using Campaigns.Platform;
+using Campaigns.Winners;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -70,6 +71,7 @@ public static class CampaignsApp
         builder.AddDemo();
         builder.AddModeration();
         builder.AddJudging();
+        builder.AddWinners();
 
         customize?.Invoke(builder);
 
@@ -87,6 +89,7 @@ public static class CampaignsApp
         app.MapFans();
         app.MapModeration();
         app.MapJudging();
+        app.MapWinners();
         return app;
     }
 

@@ -1,0 +1,75 @@
+namespace Campaigns.Winners;
+
+public enum DrawMethod { Random, TopVotes, Jury, Hybrid }
+
+/// <summary>Who takes part in a random draw; ranked methods always rank approved entries by their owners.</summary>
+public enum DrawPool { Voters, Entrants }
+
+public enum DrawStatus { Configured, Committed, Drawn }
+
+public enum WinnerStatus { Selected, Contacted, Claimed, Fulfilled }
+
+/// <summary>Eligibility filters; all on by default. Age and countries come from the campaign's eligibility.</summary>
+public sealed record DrawFilters(bool Consent = true, bool AgeConfirmed = true, bool CountryAllowed = true, bool NotBlocked = true,
+    bool NotStaff = true, bool OneWinPerPerson = true);
+
+public sealed record ExternalRoundInput(string Source, long Round);
+
+/// <summary>What a marketer sends to define a draw (winner rules) of a campaign.</summary>
+public sealed record DrawInput(
+    DrawMethod Method,
+    int Winners,
+    int Alternates = 0,
+    DrawPool? Pool = null,
+    string? RoundId = null,
+    decimal? JuryWeight = null,
+    DateTimeOffset? CloseAt = null,
+    DrawFilters? Filters = null,
+    ExternalRoundInput? External = null);
+
+public sealed record ExternalValueInput(string Value);
+
+public sealed record WinnerStatusInput(WinnerStatus Status);
+
+public sealed record PromoteInput(string Reason, string? Note = null);
+
+/// <summary>A selected person: pseudonymous id (public) and who it is (admins only).</summary>
+public sealed record SelectedCandidate(string Pid, string FanId, string? EntryId);
+
+public sealed record WinnerSlot(int Position, string Pid, string FanId, string? EntryId, WinnerStatus Status, DateTimeOffset SelectedAt,
+    DateTimeOffset? ContactedAt = null, DateTimeOffset? ClaimedAt = null, DateTimeOffset? FulfilledAt = null);
+
+/// <summary>
+/// One draw of a campaign, stored as one document. The seed stays secret until the draw; the record published
+/// from this state is immutable after the draw except for appended promotion events.
+/// </summary>
+public sealed record DrawState(
+    string CampaignId,
+    string DrawId,
+    DrawMethod Method,
+    DrawPool Pool,
+    int Winners,
+    int Alternates,
+    DrawFilters Filters,
+    string? RoundId,
+    decimal? JuryWeight,
+    DateTimeOffset CloseAt,
+    DrawStatus Status,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt,
+    DrawRecordExternal? External = null,
+    string? SeedHex = null,
+    string? Commitment = null,
+    DateTimeOffset? CommittedAt = null,
+    DateTimeOffset? DrawnAt = null,
+    int? MinAge = null,
+    string[]? Countries = null,
+    string? ListSha256 = null,
+    int? ListCount = null,
+    bool Scored = false,
+    List<string>? WinnerIds = null,
+    List<SelectedCandidate>? AlternatePool = null,
+    List<WinnerSlot>? Slots = null,
+    int AlternatesUsed = 0,
+    List<DrawRecordEvent>? Events = null,
+    Dictionary<string, int>? Excluded = null);

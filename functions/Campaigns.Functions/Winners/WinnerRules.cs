@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Campaigns.Campaigns;
+using Campaigns.Fans;
+
+namespace Campaigns.Winners;
+
+/// <summary>Pure decisions about draws and winners, given <c>now</c>. Refusals carry a stable code.</summary>
+public static partial class WinnerRules
+{
+    public const int MaxWinners = 50, MaxAlternates = 50;
+    public const string SelectedEvent = "winner.selected", PromotedEvent = "winner.promoted";
+    public static readonly string[] PromoteReasons = ["ineligible", "no_response", "declined"];
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,39}$")] public static partial Regex DrawIdPattern();
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")] private static partial Regex RoundIdPattern();
+    [GeneratedRegex("^[a-z0-9][a-z0-9.-]{0,31}$")] private static partial Regex SourcePattern();
+
+    public sealed record Decision(DrawState? Value, int Status = 0, string? Code = null, string? Detail = null)
+    {
+        public static Decision Ok(DrawState s) => new(s);
+        public static Decision Refused(int status, string code, string detail) => new(null, status, code, detail);
+    }
+
+    public static Dictionary<string, string[]> Validate(DrawInput input)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (input.Winners is < 1 or > MaxWinners) errors["winners"] = [$"Between 1 and {MaxWinners}."];
+        if (input.Alternates is < 0 or > MaxAlternates) errors["alternates"] = [$"Between 0 and {MaxAlternates}."];
+        if (input.Method == DrawMethod.Random && input.Pool is null) errors["pool"] = ["A random draw needs a pool: voters or entrants."];
+        if (input.Method != DrawMethod.Random && input.Pool is not null) errors["pool"] = ["Ranked draws rank approved entries; leave pool out."];
+        var needsRound = input.Method != DrawMethod.Random;
+        if (needsRound && (input.RoundId is null || !RoundIdPattern().IsMatch(input.RoundId)))
+            errors["roundId"] = ["The voting or judging round to rank by (letters, digits, '.', '_', '-')."];
+        if (!needsRound && input.RoundId is not null) errors["roundId"] = ["Only ranked draws use a round."];
+        if (input.Method == DrawMethod.Hybrid)
+        {
+            if (input.JuryWeight is not { } w || w <= 0 || w >= 1) errors["juryWeight"] = ["A hybrid draw needs a jury weight strictly between 0 and 1 (public vote gets the rest)."];
+        }
+        else if (input.JuryWeight is not null) errors["juryWeight"] = ["Only hybrid draws have a jury weight."];
+        if (input.External is { } x)
+        {
+            if (!SourcePattern().IsMatch(x.Source ?? "")) errors["external.source"] = ["A short name of the public randomness source, e.g. 'drand-quicknet'."];
+            if (x.Round < 1) errors["external.round"] = ["A positive round number."];
+        }
+        return errors;
+    }
+
+    /// <summary>When the draw may run: given, or the end of the window its candidates come from.</summary>
+    public static DateTimeOffset? CloseAt(DrawInput input, Campaign c) => input.CloseAt ?? (input.Method, input.Pool) switch
+    {
+        (DrawMethod.Random, DrawPool.Entrants) => c.Windows.Entry?.End,
+        (DrawMethod.Random, _) => c.Windows.Voting?.End,
+        (DrawMethod.Jury, _) => c.Windows.Reveal ?? c.Windows.Voting?.End ?? c.Windows.Entry?.End,
+        _ => c.Windows.Reveal ?? c.Windows.Voting?.End,
+    };
+
+    /// <summary>Rules can change until the seed is committed; after that they are part of what was committed to.</summary>
+    public static Decision Configure(DrawState? current, Campaign campaign, string drawId, DrawInput input, DateTimeOffset now)
+    {
+        if (current is { Status: not DrawStatus.Configured })
+            return Decision.Refused(409, "draw_committed", "The seed is committed; the draw's rules can no longer change.");
+        if (CloseAt(input, campaign) is not { } close)
+            return Decision.Refused(400, "close_at_required", "Give closeAt: the campaign has no window this draw could close with.");
+        if (close <= now) return Decision.Refused(409, "window_closed", "The draw's window has closed; rules must be set before it closes.");
+        return Decision.Ok(new DrawState(campaign.Id, drawId, input.Method, input.Pool ?? DrawPool.Entrants, input.Winners, input.Alternates,
+            input.Filters ?? new DrawFilters(), input.RoundId, input.JuryWeight, close, DrawStatus.Configured,
+            current?.CreatedAt ?? now, now,
+            External: input.External is { } x ? new DrawRecordExternal(x.Source, x.Round, null, null) : null));
+    }
+
+    /// <summary>The commitment must be public before the window closes, i.e. before anyone knows who is eligible.</summary>
+    public static Decision Commit(DrawState s, byte[] seed, DateTimeOffset now)
+    {
+        if (s.Status != DrawStatus.Configured) return Decision.Refused(409, "already_committed", "The seed was already committed; it cannot be replaced.");
+        if (now >= s.CloseAt) return Decision.Refused(409, "commit_after_close", "The window has closed: a commitment made now would prove nothing.");
+        return Decision.Ok(s with
+        {
+            Status = DrawStatus.Committed, SeedHex = DrawAlgorithm.Hex(seed), Commitment = DrawAlgorithm.Commitment(seed),
+            CommittedAt = now, UpdatedAt = now,
+        });
+    }
+
+    public static Decision EnterExternal(DrawState s, string value, DateTimeOffset now)
+    {
+        if (s.External is null) return Decision.Refused(409, "no_external_round", "This draw declares no external randomness round.");
+        if (s.Status == DrawStatus.Drawn) return Decision.Refused(409, "already_drawn", "The draw has been made.");
+        if (s.Status != DrawStatus.Committed) return Decision.Refused(409, "no_commitment", "Commit the seed first: the external value must come after the commitment.");
+        if (s.External.Value is not null) return Decision.Refused(409, "external_already_entered", "The external value was entered and cannot change.");
+        if (!DrawAlgorithm.HexId().IsMatch(value ?? ""))
+            return Decision.Refused(400, "invalid_external_value", "Enter the round's randomness as 64 lowercase hex digits, as the source publishes it.");
+        return Decision.Ok(s with { External = s.External with { Value = value, EnteredAt = now }, UpdatedAt = now });
+    }
+
+    public static Decision? CanDraw(DrawState s, DateTimeOffset now)
+    {
+        if (s.Status == DrawStatus.Drawn) return Decision.Refused(409, "already_drawn", "This draw has been made; a draw is never re-run.");
+        if (s.Status != DrawStatus.Committed) return Decision.Refused(409, "no_commitment", "No seed commitment was published before the window closed.");
+        if (now < s.CloseAt) return Decision.Refused(409, "window_open", $"The draw's window closes at {s.CloseAt:O}; draw after it.");
+        if (s.External is { Value: null }) return Decision.Refused(409, "external_value_missing", $"Enter the value of {s.External.Source} round {s.External.Round} first.");
+        return null;
+    }
+
+    /// <summary>What is known about a person at draw time, for the filters.</summary>
+    public sealed record Facts(FanProfile? Profile, CampaignConsent? Consent, bool Blocked, bool AlreadyWon);
+
+    /// <summary>Why a person cannot win, or null when eligible. Checked in this order; the first reason counts.</summary>
+    public static string? Exclusion(Facts f, DrawFilters filters, Campaign c, DateTimeOffset now)
+    {
+        if (filters.Consent && (f.Consent is null || f.Consent.RulesVersion != c.Rules?.Version)) return "no_consent";
+        if (filters.AgeConfirmed && f.Consent?.AgeConfirmedAt is null) return "age_not_confirmed";
+        if (filters.AgeConfirmed && c.Eligibility.MinAge is { } min && f.Profile?.AgeAt(now) is { } age && age < min) return "under_age";
+        if (filters.CountryAllowed && c.Eligibility.Countries is { Length: > 0 } countries && !countries.Contains(f.Profile?.Country)) return "country_not_allowed";
+        if (filters.NotBlocked && f.Blocked) return "blocked";
+        if (filters.NotStaff && f.Profile?.IsStaff == true) return "staff";
+        if (filters.OneWinPerPerson && f.AlreadyWon) return "already_won";
+        return null;
+    }
+
+    public static string VotesScore(long votes) => votes.ToString(CultureInfo.InvariantCulture);
+
+    public static string DecimalScore(decimal value) => Math.Round(value, 6, MidpointRounding.ToEven).ToString("0.000000", CultureInfo.InvariantCulture);
+
+    /// <summary>Hybrid score = w × jury (0..1) + (1 − w) × votes / most votes of any entry.</summary>
+    public static decimal Hybrid(decimal jury, long votes, long maxVotes, decimal juryWeight)
+        => juryWeight * Math.Clamp(jury, 0m, 1m) + (1 - juryWeight) * (maxVotes <= 0 ? 0m : (decimal)votes / maxVotes);
+
+    /// <summary>Freezes the result: the first <c>Winners</c> selected win, the rest are alternates in order.</summary>
+    public static DrawState Drawn(DrawState s, IReadOnlyList<SelectedCandidate> selected, string listSha, int listCount, bool scored,
+        Dictionary<string, int> excluded, int? minAge, string[]? countries, DateTimeOffset now)
+    {
+        var winners = selected.Take(s.Winners).ToList();
+        return s with
+        {
+            Status = DrawStatus.Drawn, DrawnAt = now, UpdatedAt = now, ListSha256 = listSha, ListCount = listCount, Scored = scored,
+            MinAge = minAge, Countries = countries, Excluded = excluded,
+            WinnerIds = winners.Select(w => w.Pid).ToList(),
+            AlternatePool = selected.Skip(s.Winners).ToList(),
+            Slots = winners.Select((w, i) => new WinnerSlot(i + 1, w.Pid, w.FanId, w.EntryId, WinnerStatus.Selected, now)).ToList(),
+            Events = [],
+        };
+    }
+
+    /// <summary>Marketers move a winner forward only: selected → contacted → claimed → fulfilled.</summary>
+    public static Decision SetStatus(DrawState s, int position, WinnerStatus status, DateTimeOffset now)
+    {
+        if (s.Status != DrawStatus.Drawn || s.Slots is null) return Decision.Refused(409, "not_drawn", "The draw has not been made.");
+        var slot = s.Slots.FirstOrDefault(x => x.Position == position);
+        if (slot is null) return Decision.Refused(404, "winner_not_found", $"There is no winner position {position}.");
+        if (status < slot.Status) return Decision.Refused(409, "status_backwards", $"The winner is already {slot.Status.ToString().ToLowerInvariant()}.");
+        if (status == slot.Status) return Decision.Ok(s);
+        var updated = slot with
+        {
+            Status = status,
+            ContactedAt = slot.ContactedAt ?? (status >= WinnerStatus.Contacted ? now : null),
+            ClaimedAt = slot.ClaimedAt ?? (status >= WinnerStatus.Claimed ? now : null),
+            FulfilledAt = slot.FulfilledAt ?? (status >= WinnerStatus.Fulfilled ? now : null),
+        };
+        return Decision.Ok(s with { Slots = s.Slots.Select(x => x.Position == position ? updated : x).ToList(), UpdatedAt = now });
+    }
+
+    /// <summary>
+    /// Replaces a winner by the next unused alternate, in the published order, with a logged reason. "no_response"
+    /// is accepted only once the claim period since selection has passed.
+    /// </summary>
+    public static Decision Promote(DrawState s, int position, string reason, string? note, TimeSpan claimPeriod, DateTimeOffset now)
+    {
+        if (s.Status != DrawStatus.Drawn || s.Slots is null || s.AlternatePool is null) return Decision.Refused(409, "not_drawn", "The draw has not been made.");
+        if (!PromoteReasons.Contains(reason)) return Decision.Refused(400, "invalid_reason", $"Reason is one of {string.Join(", ", PromoteReasons)}.");
+        if (note is { Length: > 200 } || note?.Any(char.IsControl) == true) return Decision.Refused(400, "invalid_note", "A note has at most 200 characters, no control characters.");
+        var slot = s.Slots.FirstOrDefault(x => x.Position == position);
+        if (slot is null) return Decision.Refused(404, "winner_not_found", $"There is no winner position {position}.");
+        if (slot.Status >= WinnerStatus.Claimed) return Decision.Refused(409, "winner_claimed", "A winner who claimed the prize is not replaced.");
+        if (reason == "no_response" && now < slot.SelectedAt + claimPeriod)
+            return Decision.Refused(409, "claim_period_open", $"The winner has until {(slot.SelectedAt + claimPeriod):O} to answer.");
+        if (s.AlternatesUsed >= s.AlternatePool.Count) return Decision.Refused(409, "no_alternates_left", "Every alternate has been used.");
+        var next = s.AlternatePool[s.AlternatesUsed];
+        var promoted = new WinnerSlot(position, next.Pid, next.FanId, next.EntryId, WinnerStatus.Selected, now);
+        var ev = new DrawRecordEvent(now, "promoted", position, slot.Pid, next.Pid, s.AlternatesUsed + 1, reason, note);
+        return Decision.Ok(s with
+        {
+            Slots = s.Slots.Select(x => x.Position == position ? promoted : x).ToList(),
+            AlternatesUsed = s.AlternatesUsed + 1,
+            Events = [.. s.Events ?? [], ev],
+            UpdatedAt = now,
+        });
+    }
+
+    public static string ListUrl(DrawState s) => $"/api/public/campaigns/{s.CampaignId}/draws/{s.DrawId}/eligible.txt";
+
+    /// <summary>The public record: the commitment before the draw, everything needed to re-run it after.</summary>
+    public static DrawRecord Record(DrawState s)
+    {
+        var drawn = s.Status == DrawStatus.Drawn;
+        return new DrawRecord(DrawRecord.FormatVersion, DrawAlgorithm.Version, s.CampaignId, s.DrawId,
+            JsonName(s.Method.ToString()), s.Method == DrawMethod.Random ? JsonName(s.Pool.ToString()) : "entries",
+            s.Winners, s.Alternates,
+            new DrawRecordFilters(s.Filters.Consent, s.Filters.AgeConfirmed, s.Filters.CountryAllowed, s.Filters.NotBlocked, s.Filters.NotStaff,
+                s.Filters.OneWinPerPerson, s.MinAge, s.Countries, s.RoundId, s.JuryWeight),
+            DrawRecord.TieRuleText, s.CloseAt, s.Commitment ?? "", s.CommittedAt ?? default, s.External, drawn ? "drawn" : "committed",
+            DrawnAt: s.DrawnAt,
+            Seed: drawn ? s.SeedHex : null,
+            List: drawn ? new DrawRecordList(DrawAlgorithm.ListFormat, s.ListSha256!, s.ListCount ?? 0, s.Scored, ListUrl(s),
+                "HMAC-SHA256(campaign pseudonym key, UTF-8 \"campaignId\\nfanId\"), lowercase hex; a fan can ask for their own id") : null,
+            WinnerIds: drawn ? s.WinnerIds : null,
+            AlternateIds: drawn ? s.AlternatePool?.Select(a => a.Pid).ToList() : null,
+            Excluded: drawn ? s.Excluded : null,
+            // Notes are free text for staff and may name people; the public record keeps the reason code only.
+            Events: drawn ? s.Events?.Select(e => e with { Note = null }).ToList() : null);
+    }
+
+    private static string JsonName(string pascal) => char.ToLowerInvariant(pascal[0]) + pascal[1..];
+}

@@ -1,0 +1,184 @@
+using System.Security.Claims;
+using Campaigns.Campaigns;
+using Campaigns.Fans;
+using Campaigns.Hosting;
+using Campaigns.Platform;
+using Microsoft.Extensions.Options;
+
+namespace Campaigns.Winners;
+
+public static class WinnersApi
+{
+    public static void AddWinners(this WebApplicationBuilder builder)
+    {
+        var s = builder.Services;
+        var config = builder.Configuration;
+        s.AddOptions<WinnersOptions>().Bind(config.GetSection("Winners"))
+            .PostConfigure(o => o.DevKeyFallback = string.IsNullOrWhiteSpace(config["Auth:Authority"]) ? config["Auth:DevSigningKey"] : null)
+            .ValidateOnStart();
+        s.AddSingleton<IValidateOptions<WinnersOptions>, WinnersOptionsValidator>();
+        s.AddTable(DrawStore.TableName);
+        s.AddContainer(DrawStore.ContainerName);
+        s.AddSingleton<DrawStore>();
+        s.AddSingleton<DrawRunner>();
+        s.AddSingleton<WinnerNotifier>();
+        s.AddSingleton<IPhaseAction, WinnersPhaseAction>();
+        s.AddHttpClient(WinnerNotifier.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15));
+        // The queue name is a setting, read when the catalog is built (after every configuration source is added);
+        // read raw so listing functions and resources does not require the secrets the options validate.
+        s.AddSingleton(sp => new FunctionDefinition("WinnersNotify", new QueueTrigger(
+                sp.GetRequiredService<IConfiguration>()["Winners:NotifyQueue"] is { Length: > 0 } q ? q : WinnerNotifier.DefaultQueue),
+            async inv => { await inv.Service<WinnerNotifier>().DeliverAsync(inv); return null; }));
+    }
+
+    public static void MapWinners(this WebApplication app)
+    {
+        var staff = app.MapGroup("/api/campaigns/{campaignId}/draws").WithTags("Winners");
+
+        staff.MapGet("/", async (string campaignId, DrawStore store, CancellationToken ct) =>
+        {
+            if (!CampaignRules.IdPattern().IsMatch(campaignId)) return ApiProblem.NotFound("campaign_not_found", "The campaign").ToResult();
+            return Results.Ok(new { items = (await store.ListAsync(campaignId, ct)).OrderBy(d => d.DrawId, StringComparer.Ordinal).Select(StaffView) });
+        }).RequireAuthorization(Policies.Marketer).WithSummary("A campaign's draws (no personal data, no secret seed).");
+
+        staff.MapPut("/{drawId}", async (string campaignId, string drawId, DrawInput input, DrawStore store, CampaignStore campaigns,
+            TimeProvider time, CancellationToken ct) =>
+        {
+            if (!WinnerRules.DrawIdPattern().IsMatch(drawId))
+                return ApiProblem.Validation("drawId", "1–40 lowercase letters, digits and hyphens.").ToResult();
+            var errors = WinnerRules.Validate(input);
+            if (errors.Count > 0) return ApiProblem.Validation(errors).ToResult();
+            if (await campaigns.GetAsync(campaignId, ct) is not { } c) return ApiProblem.NotFound("campaign_not_found", "The campaign").ToResult();
+            var found = await store.GetAsync(campaignId, drawId, ct);
+            var d = WinnerRules.Configure(found?.State, c.Campaign, drawId, input, time.GetUtcNow());
+            if (d.Value is null) return Refusal(d);
+            await store.SaveAsync(d.Value, found?.ETag, ct);
+            return Results.Ok(StaffView(d.Value));
+        }).RequireAuthorization(Policies.Marketer).WithSummary("Define a draw's winner rules (until its seed is committed).");
+
+        staff.MapGet("/{drawId}", async (string campaignId, string drawId, DrawStore store, CancellationToken ct)
+            => await Load(store, campaignId, drawId, ct) is { } f ? Results.Ok(StaffView(f.State)) : DrawNotFound())
+            .RequireAuthorization(Policies.Marketer).WithSummary("A draw's state, winners by position and status (no personal data).");
+
+        staff.MapPost("/{drawId}/commit", (string campaignId, string drawId, DrawStore store, TimeProvider time, CancellationToken ct)
+            => Change(store, campaignId, drawId, (s, now) => WinnerRules.Commit(s, DrawRunner.NewSeed(), now), time, ct))
+            .RequireAuthorization(Policies.Marketer).WithSummary("Generate the secret seed and publish its SHA-256 commitment (before the window closes).");
+
+        staff.MapPut("/{drawId}/external", (string campaignId, string drawId, ExternalValueInput input, DrawStore store, TimeProvider time, CancellationToken ct)
+            => Change(store, campaignId, drawId, (s, now) => WinnerRules.EnterExternal(s, input.Value, now), time, ct))
+            .RequireAuthorization(Policies.Admin).WithSummary("Enter the published value of the declared external randomness round.");
+
+        staff.MapPost("/{drawId}/run", async (string campaignId, string drawId, DrawRunner runner, CancellationToken ct) =>
+        {
+            if (!CampaignRules.IdPattern().IsMatch(campaignId) || !WinnerRules.DrawIdPattern().IsMatch(drawId)) return DrawNotFound();
+            var drawn = await runner.RunAsync(campaignId, drawId, ct);
+            return Results.Ok(WinnerRules.Record(drawn));
+        }).RequireAuthorization(Policies.Marketer).WithSummary("Make the draw (once, after the window closes); returns the published record.");
+
+        staff.MapGet("/{drawId}/winners", async (string campaignId, string drawId, DrawStore store, IFanProfiles fans, CancellationToken ct) =>
+        {
+            if (await Load(store, campaignId, drawId, ct) is not { } f) return DrawNotFound();
+            var items = new List<object>();
+            foreach (var slot in f.State.Slots ?? [])
+            {
+                var profile = await fans.GetProfileAsync(slot.FanId, ct);
+                var consent = await fans.GetConsentAsync(slot.FanId, campaignId, ct);
+                items.Add(new { slot.Position, slot.Pid, slot.FanId, slot.EntryId, slot.Status, slot.SelectedAt, slot.ContactedAt, slot.ClaimedAt, slot.FulfilledAt,
+                    profile?.DisplayName, profile?.Country, profile?.BirthDate, ShowNamePublicly = consent?.ShowNamePublicly ?? false,
+                    MarketingOptIn = consent?.MarketingOptIn ?? false });
+            }
+            return Results.Ok(new { items });
+        }).RequireAuthorization(Policies.Admin).WithSummary("Winners with their personal data (admins only).");
+
+        staff.MapPut("/{drawId}/winners/{position:int}/status", (string campaignId, string drawId, int position, WinnerStatusInput input,
+            DrawStore store, TimeProvider time, CancellationToken ct)
+            => Change(store, campaignId, drawId, (s, now) => WinnerRules.SetStatus(s, position, input.Status, now), time, ct))
+            .RequireAuthorization(Policies.Marketer).WithSummary("Mark a winner contacted, claimed or fulfilled (forward only).");
+
+        staff.MapPost("/{drawId}/winners/{position:int}/promote", async (string campaignId, string drawId, int position, PromoteInput input,
+            DrawStore store, WinnerNotifier notifier, IOptions<WinnersOptions> options, TimeProvider time, CancellationToken ct) =>
+        {
+            var result = await Change(store, campaignId, drawId,
+                (s, now) => WinnerRules.Promote(s, position, input.Reason, input.Note, options.Value.ClaimPeriod, now), time, ct);
+            if (result is IStatusCodeHttpResult { StatusCode: 200 } && await Load(store, campaignId, drawId, ct) is { } f
+                && f.State.Slots!.FirstOrDefault(x => x.Position == position) is { } slot)
+                await notifier.EnqueueAsync(f.State, slot, WinnerRules.PromotedEvent, ct);
+            return result;
+        }).RequireAuthorization(Policies.Marketer).WithSummary("Replace a winner by the next alternate, with a reason logged in the public record.");
+
+        var pub = app.MapGroup("/api/public/campaigns/{campaignId}/draws").WithTags("Winners").Public();
+
+        pub.MapGet("/{drawId}/record", async (string campaignId, string drawId, DrawStore store, CampaignStore campaigns, TimeProvider time, CancellationToken ct) =>
+        {
+            if (await LoadPublic(store, campaigns, campaignId, drawId, time, ct) is not { } s) return DrawNotFound();
+            return Results.Json(WinnerRules.Record(s), RecordJson);
+        }).WithSummary("The draw record: the seed commitment before the draw, everything to re-run it after.");
+
+        pub.MapGet("/{drawId}/eligible.txt", async (string campaignId, string drawId, DrawStore store, CampaignStore campaigns, TimeProvider time, CancellationToken ct) =>
+        {
+            if (await LoadPublic(store, campaigns, campaignId, drawId, time, ct) is not { Status: DrawStatus.Drawn } s) return DrawNotFound();
+            var bytes = await store.GetListAsync(campaignId, drawId, s.ListSha256!, ct);
+            return bytes is null ? DrawNotFound() : Results.File(bytes, "text/plain; charset=utf-8", $"{campaignId}-{drawId}-eligible.txt");
+        }).WithSummary("The frozen eligible list (pseudonymous ids), as hashed in the record.");
+
+        pub.MapGet("/{drawId}/winners", async (string campaignId, string drawId, DrawStore store, CampaignStore campaigns, IFanProfiles fans,
+            TimeProvider time, CancellationToken ct) =>
+        {
+            if (await LoadPublic(store, campaigns, campaignId, drawId, time, ct) is not { Status: DrawStatus.Drawn } s) return DrawNotFound();
+            var items = new List<object>();
+            foreach (var slot in s.Slots ?? [])
+            {
+                var consent = await fans.GetConsentAsync(slot.FanId, campaignId, ct);
+                var name = consent?.ShowNamePublicly == true ? (await fans.GetProfileAsync(slot.FanId, ct))?.DisplayName : null;
+                items.Add(new { slot.Position, DisplayName = name });
+            }
+            return Results.Ok(new { items });
+        }).WithSummary("Winners by position; a display name only when the winner agreed to show it.");
+
+        app.MapGet("/api/me/campaigns/{campaignId}/draw-id", (string campaignId, ClaimsPrincipal user, IOptions<WinnersOptions> options) =>
+        {
+            if (!CampaignRules.IdPattern().IsMatch(campaignId)) return ApiProblem.NotFound("campaign_not_found", "The campaign").ToResult();
+            return Results.Ok(new { campaignId, id = DrawAlgorithm.Pseudonym(options.Value.PseudonymKeyBytes, campaignId, user.Subject()) });
+        }).RequireAuthorization(Policies.Fan).WithTags("Winners").WithSummary("The caller's pseudonymous id in this campaign's eligible lists.");
+    }
+
+    /// <summary>The record is read by people too: indented, and '+' in offsets left as is rather than \u002B.</summary>
+    public static readonly System.Text.Json.JsonSerializerOptions RecordJson = new(JsonDefaults.Options)
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    private static object StaffView(DrawState s) => new
+    {
+        s.CampaignId, s.DrawId, s.Method, s.Pool, s.Winners, s.Alternates, s.Filters, s.RoundId, s.JuryWeight, s.CloseAt, s.Status,
+        s.Commitment, s.CommittedAt, s.External, s.DrawnAt, s.ListSha256, s.ListCount, s.Excluded,
+        Slots = s.Slots?.Select(x => new { x.Position, x.Pid, x.Status, x.SelectedAt, x.ContactedAt, x.ClaimedAt, x.FulfilledAt }),
+        AlternatesLeft = s.AlternatePool is { } pool ? pool.Count - s.AlternatesUsed : (int?)null,
+        s.Events,
+        Record = $"/api/public/campaigns/{s.CampaignId}/draws/{s.DrawId}/record",
+    };
+
+    private static async Task<(DrawState State, Azure.ETag ETag)?> Load(DrawStore store, string campaignId, string drawId, CancellationToken ct)
+        => CampaignRules.IdPattern().IsMatch(campaignId) && WinnerRules.DrawIdPattern().IsMatch(drawId) ? await store.GetAsync(campaignId, drawId, ct) : null;
+
+    private static async Task<DrawState?> LoadPublic(DrawStore store, CampaignStore campaigns, string campaignId, string drawId, TimeProvider time, CancellationToken ct)
+    {
+        if (await Load(store, campaignId, drawId, ct) is not { State.Status: not DrawStatus.Configured } f) return null;
+        return await campaigns.GetCachedAsync(campaignId, ct) is { } c && c.IsVisibleToPublic(time.GetUtcNow()) ? f.State : null;
+    }
+
+    private static async Task<IResult> Change(DrawStore store, string campaignId, string drawId, Func<DrawState, DateTimeOffset, WinnerRules.Decision> decide,
+        TimeProvider time, CancellationToken ct)
+    {
+        if (await Load(store, campaignId, drawId, ct) is not { } f) return DrawNotFound();
+        var d = decide(f.State, time.GetUtcNow());
+        if (d.Value is null) return Refusal(d);
+        if (!ReferenceEquals(d.Value, f.State)) await store.SaveAsync(d.Value, f.ETag, ct);
+        return Results.Ok(StaffView(d.Value));
+    }
+
+    private static IResult Refusal(WinnerRules.Decision d) => new ApiProblem(d.Status, d.Code!, "The request was refused.", d.Detail).ToResult();
+
+    private static IResult DrawNotFound() => ApiProblem.NotFound("draw_not_found", "The draw").ToResult();
+}

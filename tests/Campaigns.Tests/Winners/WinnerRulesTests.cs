@@ -1,0 +1,99 @@
+using Campaigns.Campaigns;
+using Campaigns.Fans;
+using Campaigns.Winners;
+
+namespace Campaigns.Tests.Winners;
+
+public sealed class WinnerRulesTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 6, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private static Campaign Campaign() => CampaignRules.Create(new CampaignInput("Car", "Brand", "Europe/Zurich", ["en"], [CampaignFeature.Voting],
+        Windows: new CampaignWindows(Voting: new TimeWindow(Now.AddDays(-1), Now.AddDays(1)), Reveal: Now.AddDays(2)),
+        Eligibility: new Eligibility(18, ["CH"]), Rules: new VersionedText("r2", new() { ["en"] = "Rules" })), "car-vote", Now);
+
+    private static DrawState Configured(DrawInput? input = null)
+        => WinnerRules.Configure(null, Campaign(), "d", input ?? new DrawInput(DrawMethod.Random, 1, 2, DrawPool.Voters), Now).Value!;
+
+    private static WinnerRules.Facts Fan(string country = "CH", int age = 30, string rules = "r2", bool ageConfirmed = true, bool blocked = false,
+        bool staff = false, bool won = false)
+        => new(new FanProfile("f", "F", country, DateOnly.FromDateTime(Now.UtcDateTime).AddYears(-age), staff, Now),
+            new CampaignConsent("f", "car-vote", rules, Now, null, ageConfirmed ? Now : null, false, null, false, null), blocked, won);
+
+    [Fact]
+    public void Each_filter_excludes_with_its_reason_and_can_be_switched_off()
+    {
+        var c = Campaign();
+        var all = new DrawFilters();
+        Assert.Null(WinnerRules.Exclusion(Fan(), all, c, Now));
+        Assert.Equal("no_consent", WinnerRules.Exclusion(Fan() with { Consent = null }, all, c, Now));
+        Assert.Equal("no_consent", WinnerRules.Exclusion(Fan(rules: "r1"), all, c, Now)); // accepted an older version of the rules
+        Assert.Equal("age_not_confirmed", WinnerRules.Exclusion(Fan(ageConfirmed: false), all, c, Now));
+        Assert.Equal("under_age", WinnerRules.Exclusion(Fan(age: 17), all, c, Now));
+        Assert.Equal("country_not_allowed", WinnerRules.Exclusion(Fan(country: "FR"), all, c, Now));
+        Assert.Equal("blocked", WinnerRules.Exclusion(Fan(blocked: true), all, c, Now));
+        Assert.Equal("staff", WinnerRules.Exclusion(Fan(staff: true), all, c, Now));
+        Assert.Equal("already_won", WinnerRules.Exclusion(Fan(won: true), all, c, Now));
+        var none = new DrawFilters(false, false, false, false, false, false);
+        Assert.Null(WinnerRules.Exclusion(new WinnerRules.Facts(null, null, true, true), none, c, Now));
+    }
+
+    [Fact]
+    public void Close_defaults_to_the_window_the_candidates_come_from()
+    {
+        var c = Campaign();
+        Assert.Equal(Now.AddDays(1), WinnerRules.CloseAt(new DrawInput(DrawMethod.Random, 1, Pool: DrawPool.Voters), c));
+        Assert.Equal(Now.AddDays(2), WinnerRules.CloseAt(new DrawInput(DrawMethod.TopVotes, 1, RoundId: "r"), c));
+        Assert.Null(WinnerRules.CloseAt(new DrawInput(DrawMethod.Random, 1, Pool: DrawPool.Entrants), c));
+        Assert.Equal(Now.AddHours(3), WinnerRules.CloseAt(new DrawInput(DrawMethod.Random, 1, Pool: DrawPool.Entrants, CloseAt: Now.AddHours(3)), c));
+    }
+
+    [Fact]
+    public void The_seed_is_committed_once_before_the_close_and_the_draw_runs_once_after_it()
+    {
+        var s = Configured();
+        Assert.Equal("no_commitment", WinnerRules.CanDraw(s, Now.AddDays(2))!.Code);
+        Assert.Equal("commit_after_close", WinnerRules.Commit(s, new byte[32], s.CloseAt).Code);
+        var committed = WinnerRules.Commit(s, new byte[32], Now).Value!;
+        Assert.Equal(DrawAlgorithm.Commitment(new byte[32]), committed.Commitment);
+        Assert.Null(WinnerRules.Record(committed).Seed);
+        Assert.Equal("already_committed", WinnerRules.Commit(committed, new byte[32], Now).Code);
+        Assert.Equal("draw_committed", WinnerRules.Configure(committed, Campaign(), "d", new DrawInput(DrawMethod.Random, 5, Pool: DrawPool.Voters), Now).Code);
+        Assert.Equal("window_open", WinnerRules.CanDraw(committed, s.CloseAt.AddTicks(-1))!.Code);
+        Assert.Null(WinnerRules.CanDraw(committed, s.CloseAt));
+        var drawn = WinnerRules.Drawn(committed, [new("p1", "f1", null)], "sha", 1, false, [], 18, ["CH"], s.CloseAt);
+        Assert.Equal("already_drawn", WinnerRules.CanDraw(drawn, s.CloseAt.AddDays(1))!.Code);
+        Assert.Equal(new string('0', 64), WinnerRules.Record(drawn).Seed);
+    }
+
+    [Fact]
+    public void Promotions_take_the_next_alternate_in_order_and_log_the_reason()
+    {
+        var s = WinnerRules.Commit(Configured(new DrawInput(DrawMethod.Random, 2, 2, DrawPool.Voters)), new byte[32], Now).Value!;
+        var drawn = WinnerRules.Drawn(s, [new("w1", "f1", null), new("w2", "f2", null), new("a1", "f3", null), new("a2", "f4", null)], "sha", 9, false, [], null, null, s.CloseAt);
+        var period = TimeSpan.FromDays(14);
+        var first = WinnerRules.Promote(drawn, 2, "declined", null, period, s.CloseAt).Value!;
+        Assert.Equal("a1", first.Slots![1].Pid);
+        Assert.Equal("w1", first.Slots[0].Pid);
+        var second = WinnerRules.Promote(first, 2, "ineligible", "note", period, s.CloseAt).Value!;
+        Assert.Equal("a2", second.Slots![1].Pid);
+        Assert.Equal([("w2", "a1", 1, "declined"), ("a1", "a2", 2, "ineligible")],
+            second.Events!.Select(e => (e.ReplacedId, e.PromotedId, e.AlternateIndex, e.Reason)));
+        Assert.Equal("no_alternates_left", WinnerRules.Promote(second, 1, "declined", null, period, s.CloseAt).Code);
+        Assert.Equal("claim_period_open", WinnerRules.Promote(drawn, 1, "no_response", null, period, s.CloseAt + period - TimeSpan.FromSeconds(1)).Code);
+        Assert.NotNull(WinnerRules.Promote(drawn, 1, "no_response", null, period, s.CloseAt + period).Value);
+        // The published winner list of the draw itself never changes.
+        Assert.Equal(["w1", "w2"], WinnerRules.Record(second).WinnerIds!);
+    }
+
+    [Fact]
+    public void Hybrid_scores_weigh_normalised_jury_and_votes_and_are_written_canonically()
+    {
+        Assert.Equal(0.7m * 0.5m + 0.3m * 1m, WinnerRules.Hybrid(0.5m, 200, 200, 0.7m));
+        Assert.Equal(0.7m, WinnerRules.Hybrid(1m, 0, 0, 0.7m));
+        Assert.Equal("0.333333", WinnerRules.DecimalScore(1m / 3m));
+        Assert.Equal("1.000000", WinnerRules.DecimalScore(1m));
+        Assert.Matches(DrawAlgorithm.Score(), WinnerRules.DecimalScore(0.1234565m));
+        Assert.Equal("42", WinnerRules.VotesScore(42));
+    }
+}
