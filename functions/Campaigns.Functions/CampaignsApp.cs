@@ -1,5 +1,6 @@
 using Campaigns.Campaigns;
 using Campaigns.Demo;
+using Campaigns.Episodes;
 using Campaigns.Fans;
 using Campaigns.Hosting;
 using Campaigns.Platform;
@@ -66,6 +67,7 @@ public static class CampaignsApp
         builder.AddCampaigns();
         builder.AddFans();
         builder.AddDemo();
+        builder.AddEpisodes();
 
         customize?.Invoke(builder);
 
@@ -81,6 +83,7 @@ public static class CampaignsApp
         app.MapFunctionInvocations();
         app.MapCampaigns();
         app.MapFans();
+        app.MapEpisodes();
         return app;
     }
 
