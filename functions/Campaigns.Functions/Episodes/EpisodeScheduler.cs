@@ -22,7 +22,8 @@ public sealed class EpisodeScheduler(
     public const string TimerName = "EpisodesScheduler", SyncTimerName = "EpisodesPhaseSync";
     /// <summary>Window transitions recorded as phase events (nothing else to run: the phase is derived from the windows).</summary>
     public static readonly string[] WindowKinds = ["entry.open", "entry.close", "voting.open", "voting.close"];
-    private const int MaxHoursPerTick = 48;
+    // Empty hours cost one small query each; a week of downtime is caught up in one tick, longer in several.
+    private const int MaxHoursPerTick = 24 * 7;
     private static readonly TimeSpan PhaseLease = TimeSpan.FromMinutes(10);
     private static readonly string Instance = Environment.MachineName + "-" + Guid.NewGuid().ToString("N")[..8];
 

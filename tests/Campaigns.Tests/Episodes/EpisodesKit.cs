@@ -46,7 +46,9 @@ internal sealed class EpisodesKit : IAsyncDisposable
             b.Services.AddSingleton(new HostQueueSettings(16, 8, TimeSpan.FromMilliseconds(200), TimeSpan.Zero, 5));
             customize?.Invoke(b);
         }, settings ?? Settings());
-        return new EpisodesKit(app, time);
+        var kit = new EpisodesKit(app, time);
+        await kit.Tick(time.GetUtcNow()); // the service was already running: the scheduler's cursor starts here
+        return kit;
     }
 
     /// <summary>Tokens valid across the fake clock's years (the clock is set to 2027 dates).</summary>
