@@ -54,8 +54,10 @@ public sealed class PublishingTests
         await kit.Tick(Utc(3, 28, 16));
         Assert.Single(await EpisodesKit.FeedAsync(kit.App.Client, c));
         var back = Utc(3, 28, 19, 0, 5);
-        await Task.WhenAll(kit.Tick(back), kit.Tick(back), kit.Tick(back)); // overlapping ticks after the restart
-        await kit.Tick(back.AddMinutes(1));
+        var reports = await Task.WhenAll(kit.Tick(back), kit.Tick(back), kit.Tick(back)); // overlapping ticks after the restart
+        Assert.Equal(1, reports.Sum(r => r.Published)); // exactly one of them published it
+        var after = await kit.Tick(back.AddMinutes(1));
+        Assert.Equal((0, Utc(3, 28, 19)), (after.Published, after.Cursor)); // the cursor moved past the outage: no rescan
         feed = await EpisodesKit.FeedAsync(kit.App.Client, c);
         Assert.Equal([eps[1], eps[0]], feed.Select(f => f.GetProperty("id").GetString())); // newest first, once each
         var late = await (await marketer.GetAsync($"/api/campaigns/{c}/episodes/{eps[1]}")).Json();
@@ -186,6 +188,22 @@ public sealed class PublishingTests
         var store = kit.App.Service<EpisodeStore>();
         var episodeId = dead.EpisodeId;
         Assert.Equal(WebhookDelivery.DeadLettered, (await store.GetDoc<WebhookDelivery>(down, EpisodeWebhooks.DeliveryKey(episodeId), default))!.Value.Doc.Status);
+    }
+
+    [Fact]
+    public async Task The_functions_host_can_fire_the_scheduler_timer_with_a_TimerInfo_payload()
+    {
+        await using var kit = await EpisodesKit.StartAsync(Utc(5, 1, 8));
+        var marketer = kit.As("marketer");
+        var c = await kit.CampaignAsync(marketer);
+        var s = await EpisodesKit.SeriesAsync(marketer, c, new { name = "One", times = new[] { "2027-05-01T19:00" } });
+        var e = (await EpisodesKit.EpisodeAsync(marketer, c, s, "Host")).GetProperty("id").GetString()!;
+        kit.Time.SetUtcNow(Utc(5, 1, 17, 0, 2));
+        var payload = """{"Data":{"timer":{"Schedule":{"AdjustForDST":false},"ScheduleStatus":{"Last":"2027-05-01T16:59:00Z","Next":"2027-05-01T17:01:00Z","LastUpdated":"2027-05-01T17:00:00Z"},"IsPastDue":false}},"Metadata":{}}""";
+        var r = await kit.App.Client.PostRaw("/EpisodesScheduler", payload);
+        Assert.Equal(200, (int)r.StatusCode);
+        Assert.Equal([e], (await EpisodesKit.FeedAsync(kit.App.Client, c)).Select(f => f.GetProperty("id").GetString()));
+        Assert.Equal(200, (int)(await kit.App.Client.PostRaw("/EpisodesPhaseSync", payload)).StatusCode);
     }
 
     private sealed class CountingAction(DateTimeOffset at) : IPhaseAction
