@@ -122,6 +122,19 @@ public sealed class EpisodeRulesTests
     }
 
     [Fact]
+    public void Webhook_signature_matches_the_documented_example_and_verification_checks_secret_body_and_age()
+    {
+        const string secret = "example-secret-0123456789abcdef-0123", id = "la-serie.e-abc.published", body = "{\"id\":\"la-serie.e-abc.published\"}";
+        var sig = WebhookSignature.Sign(secret, id, 1806260405, body);
+        Assert.Equal("v1,XujOCUUMERa/sDTdYYxOCqmAnznxzAPnuZyZPWTOPe4=", sig); // docs/episodes.md
+        var at = DateTimeOffset.FromUnixTimeSeconds(1806260405);
+        Assert.True(WebhookSignature.Verify(secret, id, 1806260405, body, "v1,old " + sig, at.AddMinutes(2), TimeSpan.FromMinutes(5)));
+        Assert.False(WebhookSignature.Verify(secret, id, 1806260405, body + " ", sig, at, TimeSpan.FromMinutes(5)));
+        Assert.False(WebhookSignature.Verify(secret + "x", id, 1806260405, body, sig, at, TimeSpan.FromMinutes(5)));
+        Assert.False(WebhookSignature.Verify(secret, id, 1806260405, body, sig, at.AddMinutes(6), TimeSpan.FromMinutes(5)));
+    }
+
+    [Fact]
     public void Webhook_backoff_doubles_and_is_capped()
     {
         Assert.Equal(TimeSpan.FromSeconds(30), EpisodeWebhooks.Backoff(1, 30));
