@@ -1,6 +1,6 @@
 using Campaigns.Campaigns;
 
-namespace Campaigns.Tests.Campaigns;
+namespace Campaigns.Tests.CampaignManagement;
 
 public sealed class CampaignRulesTests
 {

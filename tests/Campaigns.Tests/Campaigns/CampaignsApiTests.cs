@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Campaigns.Tests.Infrastructure;
 
-namespace Campaigns.Tests.Campaigns;
+namespace Campaigns.Tests.CampaignManagement;
 
 public sealed class CampaignsApiTests
 {

@@ -1,3 +1,4 @@
+using Campaigns.Platform;
 using System.Net.Http.Headers;
 using Campaigns.Tests.Infrastructure;
 using Microsoft.AspNetCore.Authorization;
@@ -36,7 +37,7 @@ public sealed class AuthTests
         var expired = TestApp.Token("marketer", "m1", TimeSpan.FromMinutes(5), now: DateTimeOffset.UtcNow.AddHours(-2));
         await (await With(expired)).Problem(401, "unauthorized");
         await (await With(TestApp.Token("marketer", "m1", audience: "another-api"))).Problem(401, "unauthorized");
-        var forged = global::Campaigns.Platform.DevTokens.Mint(new global::Campaigns.Platform.AuthOptions
+        var forged = DevTokens.Mint(new AuthOptions
             { Audience = TestApp.Audience, DevSigningKey = "some-other-key-that-is-long-enough-0123456789" }, "admin", "x", TimeSpan.FromHours(1), DateTimeOffset.UtcNow);
         await (await With(forged)).Problem(401, "unauthorized");
         await (await With(TestApp.Token("fan", "f1"))).Problem(403, "forbidden");
