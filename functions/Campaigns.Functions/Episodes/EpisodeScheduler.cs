@@ -148,13 +148,20 @@ public sealed class EpisodeScheduler(
     public async Task<int> SyncAllAsync(DateTimeOffset now, CancellationToken ct)
     {
         var written = 0;
+        var failures = new List<Exception>();
         string? continuation = null;
         do
         {
             var (items, next) = await campaigns.ListAsync(CampaignStatus.Published, 200, continuation, ct);
-            foreach (var c in items) written += await SyncCampaignAsync(c, now, ct);
+            foreach (var c in items)
+            {
+                // One campaign whose action cannot list its instants must not keep the others unindexed.
+                try { written += await SyncCampaignAsync(c, now, ct); }
+                catch (Exception e) when (e is not OperationCanceledException) { failures.Add(e); }
+            }
             continuation = next;
         } while (continuation is not null);
+        if (failures.Count > 0) throw new AggregateException("Some campaigns could not be indexed; retried in five minutes.", failures);
         return written;
     }
 
