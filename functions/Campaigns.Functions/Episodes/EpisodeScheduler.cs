@@ -23,7 +23,7 @@ public sealed class EpisodeScheduler(
     /// <summary>Window transitions recorded as phase events (nothing else to run: the phase is derived from the windows).</summary>
     public static readonly string[] WindowKinds = ["entry.open", "entry.close", "voting.open", "voting.close"];
     // Empty hours cost one small query each; a week of downtime is caught up in one tick, longer in several.
-    private const int MaxHoursPerTick = 24 * 7;
+    private const int MaxHoursPerTick = 24 * 7, Parallelism = 8;
     private static readonly TimeSpan PhaseLease = TimeSpan.FromMinutes(10);
     private static readonly string Instance = Environment.MachineName + "-" + Guid.NewGuid().ToString("N")[..8];
 
@@ -32,32 +32,36 @@ public sealed class EpisodeScheduler(
         var (cursor, tag) = await due.CursorAsync(now - TimeSpan.FromHours(options.Value.InitialLookbackHours), ct);
         var current = DueIndex.HourStart(now);
         int published = 0, late = 0, skipped = 0, phases = 0, stale = 0;
-        var failures = new List<Exception>();
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
         DateTimeOffset? pendingFrom = null;
         var hour = cursor;
         for (var n = 0; hour <= current && n < MaxHoursPerTick; hour = hour.AddHours(1), n++)
         {
-            foreach (var item in await due.DueAsync(hour, now, ct))
-            {
-                Outcome outcome;
-                try { outcome = await ProcessAsync(item, now, ct); }
-                catch (Exception e) when (e is not OperationCanceledException)
+            var pending = 0;
+            // Items are independent (each is its own race-safe transaction), so a busy 19:00 is worked in parallel.
+            await Parallel.ForEachAsync(await due.DueAsync(hour, now, ct), new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct },
+                async (item, token) =>
                 {
-                    // Keep going so one failing campaign does not hold back the others; the tick still fails below.
-                    failures.Add(e);
-                    outcome = Outcome.Pending;
-                }
-                switch (outcome)
-                {
-                    case Outcome.Published: published++; break;
-                    case Outcome.PublishedLate: published++; late++; break;
-                    case Outcome.Skipped: skipped++; break;
-                    case Outcome.PhaseRun: phases++; break;
-                    case Outcome.Stale: stale++; break;
-                }
-                if (outcome == Outcome.Pending) pendingFrom ??= hour;
-                else await due.DeleteAsync(item, ct);
-            }
+                    Outcome outcome;
+                    try { outcome = await ProcessAsync(item, now, token); }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // Keep going so one failing campaign does not hold back the others; the tick still fails below.
+                        failures.Enqueue(e);
+                        outcome = Outcome.Pending;
+                    }
+                    switch (outcome)
+                    {
+                        case Outcome.Published: Interlocked.Increment(ref published); break;
+                        case Outcome.PublishedLate: Interlocked.Increment(ref published); Interlocked.Increment(ref late); break;
+                        case Outcome.Skipped: Interlocked.Increment(ref skipped); break;
+                        case Outcome.PhaseRun: Interlocked.Increment(ref phases); break;
+                        case Outcome.Stale: Interlocked.Increment(ref stale); break;
+                    }
+                    if (outcome == Outcome.Pending) Interlocked.Increment(ref pending);
+                    else await due.DeleteAsync(item, token);
+                });
+            if (pending > 0) pendingFrom ??= hour;
         }
         var next = pendingFrom ?? (hour > current ? current : hour);
         if (next > cursor) await due.AdvanceAsync(next, tag, ct);
@@ -81,7 +85,7 @@ public sealed class EpisodeScheduler(
         if (e.State == EpisodeState.Published)
         {
             // Published but the entry survived: the publisher stopped before handing over the webhook.
-            if (e.PublishedAt is { } at && now - at > TimeSpan.FromMinutes(2)) await webhooks.EnqueueAsync(e, ct);
+            if (e.PublishedAt is { } at && now - at > TimeSpan.FromMinutes(2)) await webhooks.EnqueueAsync(e, null, ct);
             return Outcome.Done;
         }
         if (e.State != EpisodeState.Scheduled) return Outcome.Stale;
@@ -90,7 +94,7 @@ public sealed class EpisodeScheduler(
         if (!await store.CommitDueAsync(updated, found.ETag, skip ? AuditEntry.Missed(e, now) : null, ct))
             return Outcome.Done; // another publisher won the race
         if (skip) return Outcome.Skipped;
-        await webhooks.EnqueueAsync(updated, ct);
+        await webhooks.EnqueueAsync(updated, settings, ct);
         return updated.Late ? Outcome.PublishedLate : Outcome.Published;
     }
 

@@ -49,10 +49,10 @@ public sealed class EpisodeWebhooks(StorageClients storage, EpisodeStore store, 
     public static string DeliveryKey(string episodeId) => "webhook|" + episodeId;
     public static string EventId(string campaignId, string episodeId) => $"{campaignId}.{episodeId}.published";
 
-    public async Task EnqueueAsync(Episode e, CancellationToken ct)
+    public async Task EnqueueAsync(Episode e, EpisodeSettings? settings, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(O.WebhookSecret)) return;
-        if ((await store.GetSettingsAsync(e.CampaignId, ct)).WebhookUrl is null) return;
+        if ((settings ?? await store.GetSettingsAsync(e.CampaignId, ct)).WebhookUrl is null) return;
         await Send(new WebhookMessage(e.CampaignId, e.Id, 1), TimeSpan.Zero, ct);
     }
 
