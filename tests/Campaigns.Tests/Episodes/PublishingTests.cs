@@ -191,6 +191,28 @@ public sealed class PublishingTests
     }
 
     [Fact]
+    public async Task Moved_and_unscheduled_episodes_publish_at_their_new_time_or_not_at_all()
+    {
+        await using var kit = await EpisodesKit.StartAsync(Utc(9, 1, 8));
+        var marketer = kit.As("marketer");
+        var c = await kit.CampaignAsync(marketer);
+        var s = await EpisodesKit.SeriesAsync(marketer, c, new { name = "Moves", recurrence = new { startDate = "2027-09-02", times = new[] { "19:00" }, count = 3 } });
+        var a = (await EpisodesKit.EpisodeAsync(marketer, c, s, "A")).GetProperty("id").GetString()!;
+        var b = (await EpisodesKit.EpisodeAsync(marketer, c, s, "B")).GetProperty("id").GetString()!;
+        var x = (await EpisodesKit.EpisodeAsync(marketer, c, s, "X")).GetProperty("id").GetString()!;
+        Assert.Equal(200, (int)(await marketer.PutAsJsonAsync($"/api/campaigns/{c}/series/{s}/order", new { episodeIds = new[] { b, a, x } })).StatusCode);
+        Assert.Equal(200, (int)(await marketer.PostAsync($"/api/campaigns/{c}/episodes/{x}/unschedule", null)).StatusCode);
+
+        await kit.Tick(Utc(9, 2, 17, 1)); // 2 September 19:00 CEST: the slot A had before the reorder
+        Assert.Equal([b], (await EpisodesKit.FeedAsync(kit.App.Client, c)).Select(f => f.GetProperty("id").GetString()));
+        await kit.Tick(Utc(9, 3, 17, 1));
+        await kit.Tick(Utc(9, 4, 17, 1));
+        Assert.Equal([a, b], (await EpisodesKit.FeedAsync(kit.App.Client, c)).Select(f => f.GetProperty("id").GetString()));
+        var draft = await (await marketer.GetAsync($"/api/campaigns/{c}/episodes/{x}")).Json();
+        Assert.Equal("draft", draft.GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task The_functions_host_can_fire_the_scheduler_timer_with_a_TimerInfo_payload()
     {
         await using var kit = await EpisodesKit.StartAsync(Utc(5, 1, 8));
