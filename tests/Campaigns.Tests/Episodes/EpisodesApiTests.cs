@@ -62,6 +62,11 @@ public sealed class EpisodesApiTests
         await (await marketer.PostAsJsonAsync($"{api}/series", new { name = "x", times = new[] { "2027-06-03T19:00", "2027-06-02T19:00" } })).Problem(400, "times_out_of_order");
         await (await marketer.PostRaw($"{api}/series", """{"name":"x","times":["2027-06-03T19:00"],"colour":"red"}""")).Problem(400, "malformed_json");
         await (await marketer.PostAsJsonAsync($"{api}/series/preview", new { times = new[] { "2027-06-02T19:00" }, count = 1000 })).Problem(400, "validation_failed");
+        // Nulls where values belong are 4xx, never 5xx.
+        Assert.InRange((int)(await marketer.PostRaw($"{api}/series", """{"name":"x","times":[null]}""")).StatusCode, 400, 499);
+        Assert.InRange((int)(await marketer.PostRaw($"{api}/series", """{"name":"x","recurrence":{"startDate":"2027-06-02","times":[null],"weekdays":[null],"count":1}}""")).StatusCode, 400, 499);
+        Assert.InRange((int)(await marketer.PostRaw($"{api}/series/preview", """{"recurrence":null,"times":null}""")).StatusCode, 400, 499);
+        Assert.InRange((int)(await marketer.PutAsJsonAsync($"{api}/series/s-none/order", new { episodeIds = (string[]?)null })).StatusCode, 400, 499);
 
         var s = await EpisodesKit.SeriesAsync(marketer, c, new { name = "Daily", recurrence = new { startDate = "2027-06-02", times = new[] { "19:00" }, count = 3 } });
         await (await marketer.PostAsJsonAsync($"{api}/series/{s}/episodes", new { content = Fr("t", new string('x', 9000)) })).Problem(400, "content_too_large");
@@ -70,6 +75,9 @@ public sealed class EpisodesApiTests
         await (await marketer.PostAsJsonAsync($"{api}/series/{s}/episodes", new { content = Fr("t"), at = "2027-05-01T19:00" })).Problem(400, "times_out_of_order");
         await (await marketer.PostAsJsonAsync($"{api}/series/{s}/episodes", new { content = Fr("t"), at = "tomorrow" })).Problem(400, "invalid_time");
         await (await marketer.PostAsJsonAsync($"{api}/series/s-nope/episodes", new { content = Fr("t") })).Problem(404, "series_not_found");
+        Assert.InRange((int)(await marketer.PostRaw($"{api}/series/{s}/episodes", """{"content":{"fr":null}}""")).StatusCode, 400, 499);
+        Assert.InRange((int)(await marketer.PostRaw($"{api}/series/{s}/episodes", """{"content":{"fr":{"title":"t","images":[null]}}}""")).StatusCode, 400, 499);
+        Assert.InRange((int)(await marketer.PostRaw($"{api}/series/{s}/episodes", """{"content":{"fr":{"title":"t"}},"position":-1}""")).StatusCode, 400, 499);
         await (await marketer.PostAsJsonAsync($"{api}/series/..%2Fx/episodes", new { content = Fr("t") })).Problem(404, "series_not_found");
         await (await marketer.PostAsync($"{api}/episodes/e-nope/schedule", null)).Problem(404, "episode_not_found");
         await (await marketer.PutAsJsonAsync($"{api}/series/{s}/order", new { episodeIds = new[] { "e-nope" } })).Problem(400, "invalid_order");
