@@ -182,6 +182,14 @@ var appSettings = {
   Winners__WebhookSecret: keyVaultRef(keyVaultName, 'winners-webhook-secret')
   Winners__ClaimDays: '14'
   Winners__NotifyQueue: 'winners-notify'
+  Episodes__WebhookSecret: keyVaultRef(keyVaultName, 'episodes-webhook-secret')
+  Episodes__WebhookQueue: 'episode-webhooks'
+  Episodes__WebhookMaxAttempts: '8'
+  Episodes__WebhookRetryBaseSeconds: '30'
+  Episodes__DueTable: 'episodedue'
+  Episodes__InitialLookbackHours: '24'
+  Episodes__ViewsPerMinute: '120'
+  Episodes__ReactionsPerMinute: '30'
   Telemetry__Exporter: 'azuremonitor'
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'

@@ -1,5 +1,6 @@
 using Campaigns.Campaigns;
 using Campaigns.Demo;
+using Campaigns.Episodes;
 using Campaigns.Fans;
 using Campaigns.Hosting;
 using Campaigns.Judging;
@@ -72,6 +73,7 @@ public static class CampaignsApp
         builder.AddModeration();
         builder.AddJudging();
         builder.AddWinners();
+        builder.AddEpisodes();
 
         customize?.Invoke(builder);
 
@@ -90,6 +92,7 @@ public static class CampaignsApp
         app.MapModeration();
         app.MapJudging();
         app.MapWinners();
+        app.MapEpisodes();
         return app;
     }
 
