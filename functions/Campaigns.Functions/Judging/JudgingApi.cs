@@ -12,6 +12,7 @@ public static class JudgingApi
         builder.Services.AddTable(JudgingStore.TableName);
         builder.Services.AddSingleton<JudgingStore>();
         builder.Services.AddSingleton<JudgingService>();
+        builder.Services.AddSingleton<Winners.IRankedResults, JudgingRankedResults>();
     }
 
     public static void MapJudging(this WebApplication app)
