@@ -56,7 +56,8 @@ public sealed partial class TextSafety
     }
 
     /// <summary>The lists bundled with the app (embedded resources Blocklists/&lt;locale&gt;.txt).</summary>
-    public static TextSafety Bundled { get; } = LoadBundled();
+    public static TextSafety Bundled => LazyBundled.Value;
+    private static readonly Lazy<TextSafety> LazyBundled = new(LoadBundled);
 
     private static TextSafety LoadBundled()
     {
