@@ -84,8 +84,9 @@ public sealed partial class TextSafety
         var words = Words(Normalize(text));
         var sequence = " " + string.Join(' ', words) + " ";
         // "f u c k", "f.u.c.k": runs of single letters are read as one word too.
+        var runs = SingleLetterRuns(words).ToList();
         var candidates = new List<string>(words);
-        candidates.AddRange(SingleLetterRuns(words));
+        candidates.AddRange(runs);
         var despaced = string.Concat(words);
         var lang = (locale ?? "").Split('-')[0];
 
@@ -104,7 +105,7 @@ public sealed partial class TextSafety
             var hit = term.Words.Length > 1
                 ? sequence.Contains(" " + string.Join(' ', term.Words) + " ", StringComparison.Ordinal)
                   || candidates.Contains(term.Joined)
-                : candidates.Any(c => SameWord(c, term.Joined));
+                : candidates.Any(c => SameWord(c, term.Joined)) || term.Joined.Length >= 4 && runs.Any(r => Collapse(r).Contains(Collapse(term.Joined), StringComparison.Ordinal));
             if (hit)
             {
                 var outcome = term.Review ? SafetyOutcomes.Review : SafetyOutcomes.Reject;

@@ -20,6 +20,7 @@ public sealed class TextSafetyTests
     [InlineData("FUCK this")]                   // case
     [InlineData("f u c k this")]                // spacing
     [InlineData("f.u.c.k this")]                // punctuation spacing
+    [InlineData("you are a f.u.c.k.e.r")]      // spaced word after a one-letter word
     [InlineData("fuuuuck this")]                // repeated letters
     [InlineData("fu\u200Bck this")]             // zero-width space
     [InlineData("fu\u0441k this")]              // Cyrillic с look-alike
