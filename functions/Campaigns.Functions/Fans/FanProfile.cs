@@ -15,7 +15,7 @@ public sealed record FanProfile(
         if (BirthDate is not { } b) return null;
         var day = DateOnly.FromDateTime(at.UtcDateTime);
         var age = day.Year - b.Year;
-        if (day < b.AddYears(age)) age--;
+        if (day.Month < b.Month || (day.Month == b.Month && day.Day < b.Day)) age--; // a 29 February birthday counts from 1 March
         return age;
     }
 }
