@@ -141,6 +141,8 @@ public sealed class SubmissionService(
         var now = time.GetUtcNow();
         var campaign = CampaignRules.IdPattern().IsMatch(campaignId) ? await campaigns.GetCachedAsync(campaignId, ct) : null;
         if (SubmissionRules.Accepting(campaign, now) is { } closed) throw new ProblemException(closed);
+        if (services.GetService<IFanBlocklist>() is { } blocklist && await blocklist.IsBlockedAsync(campaignId, fanId, ct))
+            throw new ProblemException(new ApiProblem(403, "fan_blocked", "You cannot submit to this campaign.", "Contact the campaign's support if you think this is a mistake."));
         if (SubmissionRules.UploadProblem(input, O) is { } uploadProblem) throw new ProblemException(uploadProblem);
         var template = input.Kind == Kinds.Label ? await services.GetRequiredService<Labels.LabelService>().TemplateAsync(campaignId, ct) : null;
         var errors = SubmissionRules.Validate(input, campaign!, O, template is not null);

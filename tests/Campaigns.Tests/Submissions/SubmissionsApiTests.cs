@@ -306,4 +306,20 @@ public sealed class SubmissionsApiTests
         await Submit.PutBlobAsync(url2!, TestImages.TaggedJpeg(), "video/mp4");
         await (await Submit.CompleteAsync(fan, campaignId, id2)).Problem(415, "unsupported_content_type");
     }
+
+    [Fact]
+    public async Task Blocked_fans_cannot_submit_and_queue_payloads_in_the_hosts_double_encoded_shape_are_handled()
+    {
+        await using var app = await TestApp.StartAsync(Submit.WithReviewQueue(b => b.Services.AddSingleton<IFanBlocklist, PrefixBlocklist>()));
+        var campaignId = await Submit.CampaignAsync(app.As("marketer"), DateTimeOffset.UtcNow);
+        var story = new { kind = "story", title = "t", text = "x", consent = Submit.Consent };
+        await (await app.As("fan", "blocked-1").PostAsJsonAsync($"/api/campaigns/{campaignId}/submissions", story)).Problem(403, "fan_blocked");
+        Assert.Equal(201, (int)(await app.As("fan", "fine-1").PostAsJsonAsync($"/api/campaigns/{campaignId}/submissions", story)).StatusCode);
+
+        // The Functions host delivers a JSON queue string encoded a second time; an unknown entry is dropped, not retried.
+        var message = JsonSerializer.Serialize(JsonSerializer.Serialize(new { campaignId, entryId = "0000000000zzzzzzzzzz" }));
+        var payload = "{\"Data\":{\"message\":" + message + "},\"Metadata\":{\"DequeueCount\":\"1\",\"Id\":\"m1\"}}";
+        var invoked = await app.Client.PostAsync("/" + SubmissionsApi.ProcessImageFunction, new StringContent(payload, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(200, (int)invoked.StatusCode);
+    }
 }

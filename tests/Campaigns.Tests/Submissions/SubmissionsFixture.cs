@@ -93,3 +93,9 @@ public static class Submit
         return last;
     }
 }
+
+/// <summary>Stands in for Moderation's blocklist: fans whose id starts with "blocked-" are blocked everywhere.</summary>
+public sealed class PrefixBlocklist : IFanBlocklist
+{
+    public Task<bool> IsBlockedAsync(string campaignId, string fanId, CancellationToken ct) => Task.FromResult(fanId.StartsWith("blocked-", StringComparison.Ordinal));
+}
