@@ -122,6 +122,7 @@ public sealed class SubmissionService(
     IOptions<SubmissionsOptions> options, TimeProvider time, IServiceProvider services, ILogger<SubmissionService> logger)
     : IEntryDirectory, IEntryModeration
 {
+    private readonly SemaphoreSlim _imageSlots = new(Math.Clamp(options.Value.ImageConcurrency, 1, 64));
     public SubmissionStore Store => store;
     private SubmissionsOptions O => options.Value;
     private IReadOnlyCollection<string> GlobalBrandTerms => O.BrandTerms.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -219,7 +220,11 @@ public sealed class SubmissionService(
         {
             var data = await media.DownloadOriginalAsync(entry.Upload!.BlobName, ct)
                 ?? throw new InvalidOperationException($"The original of {entry.EntryId} is missing.");
-            var outcome = ImagePipeline.Process(data, ImageLimits.From(O));
+            // The host hands over a batch of up to 16 messages at once; decoding them all together would multiply peak memory.
+            await _imageSlots.WaitAsync(ct);
+            ImageOutcome outcome;
+            try { outcome = ImagePipeline.Process(data, ImageLimits.From(O)); }
+            finally { _imageSlots.Release(); }
             MediaInfo? info = null;
             if (outcome.Ok)
             {

@@ -13,6 +13,8 @@ public sealed class SubmissionsOptions
     public int UploadSlotMinutes { get; set; } = 15;
     /// <summary>Images whose header claims more pixels than this are refused before decoding.</summary>
     public long MaxImagePixels { get; set; } = 50_000_000;
+    /// <summary>Images decoded at once per instance (each 12 MP photo needs tens of MB while it is processed).</summary>
+    public int ImageConcurrency { get; set; } = 2;
     /// <summary>Images with a longer side than this are refused before decoding.</summary>
     public int MaxImageSide { get; set; } = 16_384;
     public int StoryMaxChars { get; set; } = 5_000;
@@ -40,6 +42,7 @@ public sealed class SubmissionsOptionsValidator : IValidateOptions<SubmissionsOp
         if (o.MaxVideoBytes is < 1024 or > 5L * 1024 * 1024 * 1024) errors.Add("Setting 'Submissions__MaxVideoBytes' must be between 1 KiB and 5 GiB.");
         if (o.UploadSlotMinutes is < 1 or > 120) errors.Add("Setting 'Submissions__UploadSlotMinutes' must be between 1 and 120.");
         if (o.MaxImagePixels is < 1_000_000 or > 200_000_000) errors.Add("Setting 'Submissions__MaxImagePixels' must be between 1,000,000 and 200,000,000.");
+        if (o.ImageConcurrency is < 1 or > 64) errors.Add("Setting 'Submissions__ImageConcurrency' must be between 1 and 64.");
         if (o.MaxImageSide is < 1_080 or > 65_000) errors.Add("Setting 'Submissions__MaxImageSide' must be between 1080 and 65000.");
         if (o.StoryMaxChars is < 1 or > 20_000) errors.Add("Setting 'Submissions__StoryMaxChars' must be between 1 and 20000.");
         if (o.CaptionMaxChars is < 1 or > 5_000) errors.Add("Setting 'Submissions__CaptionMaxChars' must be between 1 and 5000.");
