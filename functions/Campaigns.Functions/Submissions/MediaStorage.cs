@@ -75,23 +75,34 @@ public sealed class MediaStorage(StorageClients storage, IOptions<SubmissionsOpt
     public MediaUrls? Urls(Entry e) => e.Media is { } m ? new MediaUrls(MediaUrl(m.SmallBlob), MediaUrl(m.LargeBlob), m.Width, m.Height) : null;
 
     /// <summary>Size and first bytes of an uploaded original; null size when nothing was uploaded.</summary>
-    public async Task<(long? Size, byte[] Head)> ProbeUploadAsync(string blobName, CancellationToken ct)
+    public async Task<(long? Size, byte[] Head, string? ETag)> ProbeUploadAsync(string blobName, CancellationToken ct)
     {
         var blob = Uploads.GetBlobClient(blobName);
         try
         {
             var props = await blob.GetPropertiesAsync(cancellationToken: ct);
-            if (props.Value.ContentLength == 0) return (0, []);
-            var head = await blob.DownloadContentAsync(new BlobDownloadOptions { Range = new HttpRange(0, ContentSniffer.HeaderBytes) }, ct);
-            return (props.Value.ContentLength, head.Value.Content.ToArray());
+            if (props.Value.ContentLength == 0) return (0, [], props.Value.ETag.ToString());
+            // The head is read from the same version whose size was checked.
+            var head = await blob.DownloadContentAsync(new BlobDownloadOptions
+            {
+                Range = new HttpRange(0, ContentSniffer.HeaderBytes),
+                Conditions = new BlobRequestConditions { IfMatch = props.Value.ETag },
+            }, ct);
+            return (props.Value.ContentLength, head.Value.Content.ToArray(), props.Value.ETag.ToString());
         }
-        catch (RequestFailedException e) when (e.Status == 404) { return (null, []); }
+        catch (RequestFailedException e) when (e.Status == 404) { return (null, [], null); }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            throw new ProblemException(ApiProblem.Conflict("upload_changed", "The file changed while it was checked; complete again."));
+        }
     }
 
-    public async Task<byte[]?> DownloadOriginalAsync(string blobName, CancellationToken ct)
+    /// <summary>The original as it was checked at completion; null when it is gone or was overwritten since.</summary>
+    public async Task<byte[]?> DownloadOriginalAsync(string blobName, string? etag, CancellationToken ct)
     {
-        try { return (await Uploads.GetBlobClient(blobName).DownloadContentAsync(ct)).Value.Content.ToArray(); }
-        catch (RequestFailedException e) when (e.Status == 404) { return null; }
+        var options = new BlobDownloadOptions { Conditions = etag is null ? null : new BlobRequestConditions { IfMatch = new ETag(etag) } };
+        try { return (await Uploads.GetBlobClient(blobName).DownloadContentAsync(options, ct)).Value.Content.ToArray(); }
+        catch (RequestFailedException e) when (e.Status is 404 or 412) { return null; }
     }
 
     public Task DeleteOriginalAsync(string blobName, CancellationToken ct) => Uploads.GetBlobClient(blobName).DeleteIfExistsAsync(cancellationToken: ct);

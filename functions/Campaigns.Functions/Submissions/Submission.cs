@@ -30,8 +30,10 @@ public sealed record SubmissionConsent(string? RulesVersion, DateTimeOffset Rule
     DateTimeOffset AgeConfirmedAt, bool MarketingOptIn, DateTimeOffset? MarketingOptInAt);
 
 /// <summary>The upload slot: the one blob the fan may write, what they declared and what the server found.</summary>
+/// <remarks>The SAS stays valid until expiry, so the fan could overwrite the blob after "complete": <see cref="BlobETag"/>
+/// pins the version that was checked, and every later read requires it.</remarks>
 public sealed record UploadInfo(string BlobName, string DeclaredContentType, long DeclaredSize, DateTimeOffset ExpiresAt,
-    long? Size = null, string? ContentType = null, DateTimeOffset? CompletedAt = null);
+    long? Size = null, string? ContentType = null, DateTimeOffset? CompletedAt = null, string? BlobETag = null);
 
 /// <summary>Display derivatives (public container); the original stays private.</summary>
 public sealed record MediaInfo(int Width, int Height, string SmallBlob, string LargeBlob);

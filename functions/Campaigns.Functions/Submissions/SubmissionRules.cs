@@ -145,7 +145,7 @@ public static partial class SubmissionRules
     }
 
     /// <summary>Checks the uploaded blob by its real size and sniffed bytes; returns the completed entry or a problem.</summary>
-    public static (Entry? Entry, ApiProblem? Problem) Complete(Entry e, long? blobSize, string? sniffed, SubmissionsOptions o, DateTimeOffset now)
+    public static (Entry? Entry, ApiProblem? Problem) Complete(Entry e, long? blobSize, string? sniffed, SubmissionsOptions o, DateTimeOffset now, string? blobETag = null)
     {
         if (blobSize is null) return (null, ApiProblem.Conflict("upload_missing", "Nothing was uploaded yet: PUT the file to the upload URL first."));
         var video = e.Kind == Kinds.Video;
@@ -158,7 +158,7 @@ public static partial class SubmissionRules
         if (!allowed)
             return (null, new ApiProblem(415, "unsupported_content_type", "The file's content is not an accepted type.",
                 video ? "Upload an MP4, MOV or WebM video." : "Upload a JPEG, PNG or WebP photo."));
-        var upload = e.Upload! with { Size = blobSize, ContentType = sniffed, CompletedAt = now };
+        var upload = e.Upload! with { Size = blobSize, ContentType = sniffed, CompletedAt = now, BlobETag = blobETag };
         return (e with
         {
             Upload = upload,

@@ -181,9 +181,9 @@ public sealed class SubmissionService(
         if (SubmissionRules.CanComplete(found?.Entry, fanId) is { } refused) throw new ProblemException(refused);
         var (entry, etag) = found!.Value;
 
-        var (size, head) = await media.ProbeUploadAsync(entry.Upload!.BlobName, ct);
+        var (size, head, blobETag) = await media.ProbeUploadAsync(entry.Upload!.BlobName, ct);
         var now = time.GetUtcNow();
-        var (completed, problem) = SubmissionRules.Complete(entry, size, size is null ? null : ContentSniffer.Sniff(head), O, now);
+        var (completed, problem) = SubmissionRules.Complete(entry, size, size is null ? null : ContentSniffer.Sniff(head), O, now, blobETag);
         if (problem is not null)
         {
             // A refused file is removed so the slot can take another attempt while the SAS is valid.
@@ -218,8 +218,15 @@ public sealed class SubmissionService(
             throw new InvalidOperationException($"Entry {entry.EntryId} is not recorded as completed yet; retrying.");
         if (entry.Status == Statuses.Processing)
         {
-            var data = await media.DownloadOriginalAsync(entry.Upload!.BlobName, ct)
-                ?? throw new InvalidOperationException($"The original of {entry.EntryId} is missing.");
+            var data = await media.DownloadOriginalAsync(entry.Upload!.BlobName, entry.Upload.BlobETag, ct);
+            // Gone or overwritten after "complete" (the SAS was still valid): that is the fan's doing, not a fault to retry.
+            if (data is null)
+            {
+                var changed = SubmissionRules.Processed(entry, ImageOutcome.Refused("upload_changed", "The file changed after it was submitted. Please submit it again."), null, time.GetUtcNow());
+                try { await store.ReplaceAsync(changed, found.ETag, ct); }
+                catch (RequestFailedException e) when (e.Status == 412) { throw new InvalidOperationException("Entry changed while processing; retrying.", e); }
+                return;
+            }
             // The host hands over a batch of up to 16 messages at once; decoding them all together would multiply peak memory.
             await _imageSlots.WaitAsync(ct);
             ImageOutcome outcome;

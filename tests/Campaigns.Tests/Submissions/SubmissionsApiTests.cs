@@ -322,4 +322,20 @@ public sealed class SubmissionsApiTests
         var invoked = await app.Client.PostAsync("/" + SubmissionsApi.ProcessImageFunction, new StringContent(payload, System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(200, (int)invoked.StatusCode);
     }
+
+    [Fact]
+    public async Task The_checked_version_of_an_upload_is_pinned_so_an_overwrite_through_the_still_valid_sas_is_not_processed()
+    {
+        await using var app = await TestApp.StartAsync(Submit.WithReviewQueue());
+        var media = app.Service<MediaStorage>();
+        var blobName = $"pin-test/{Guid.NewGuid():N}/original";
+        var jpeg = TestImages.TaggedJpeg();
+        await media.Uploads.GetBlobClient(blobName).UploadAsync(BinaryData.FromBytes(jpeg));
+        var (size, head, etag) = await media.ProbeUploadAsync(blobName, CancellationToken.None);
+        Assert.Equal((jpeg.Length, ContentSniffer.Jpeg), (size, ContentSniffer.Sniff(head)));
+        Assert.Equal(jpeg, await media.DownloadOriginalAsync(blobName, etag, CancellationToken.None));
+
+        await media.Uploads.GetBlobClient(blobName).UploadAsync(BinaryData.FromBytes(TestImages.Html), overwrite: true);
+        Assert.Null(await media.DownloadOriginalAsync(blobName, etag, CancellationToken.None));
+    }
 }
