@@ -68,6 +68,12 @@ param staffAudience string = ''
 @description('The iss claim of staff tokens when it differs from staffAuthority.')
 param staffIssuer string = ''
 
+@description('Public base URL serving the submission-media container (derivatives of approved entries), e.g. an Azure Front Door endpoint with a private origin; the account itself allows no anonymous reads.')
+param mediaBaseUrl string = ''
+
+@description('Comma-separated brand-protected terms that send fan text to review.')
+param brandTerms string = ''
+
 @description('Seed the demo campaign at start (dev only).')
 param seedDemo bool = false
 
@@ -190,6 +196,22 @@ var appSettings = {
   Episodes__InitialLookbackHours: '24'
   Episodes__ViewsPerMinute: '120'
   Episodes__ReactionsPerMinute: '30'
+  MALLOC_ARENA_MAX: '2'
+  Submissions__MaxPhotoBytes: '20971520'
+  Submissions__MaxVideoBytes: '524288000'
+  Submissions__UploadSlotMinutes: '15'
+  Submissions__MaxImagePixels: '50000000'
+  Submissions__MaxImageSide: '16384'
+  Submissions__ImageConcurrency: '2'
+  Submissions__StoryMaxChars: '5000'
+  Submissions__CaptionMaxChars: '500'
+  Submissions__TitleMaxChars: '120'
+  Submissions__LabelMaxChars: '40'
+  Submissions__UploadCorsOrigins: join(corsAllowedOrigins, ',')
+  Submissions__MediaBaseUrl: mediaBaseUrl
+  Submissions__BrandTerms: brandTerms
+  Submissions__PrintBatchSchedule: '0 0 2 * * *'
+  Submissions__PrintBatchSize: '500'
   Telemetry__Exporter: 'azuremonitor'
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'

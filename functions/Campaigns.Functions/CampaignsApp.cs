@@ -7,6 +7,7 @@ using Campaigns.Judging;
 using Campaigns.Moderation;
 using Campaigns.Platform;
 using Campaigns.Winners;
+using Campaigns.Submissions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -74,6 +75,7 @@ public static class CampaignsApp
         builder.AddJudging();
         builder.AddWinners();
         builder.AddEpisodes();
+        builder.AddSubmissions();
 
         customize?.Invoke(builder);
 
@@ -93,6 +95,7 @@ public static class CampaignsApp
         app.MapJudging();
         app.MapWinners();
         app.MapEpisodes();
+        app.MapSubmissions();
         return app;
     }
 

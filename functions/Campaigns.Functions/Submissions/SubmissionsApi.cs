@@ -1,0 +1,331 @@
+using System.Net;
+using System.Security.Claims;
+using Azure;
+using Campaigns.Campaigns;
+using Campaigns.Hosting;
+using Campaigns.Platform;
+using Microsoft.Extensions.Options;
+
+namespace Campaigns.Submissions;
+
+public static class SubmissionsApi
+{
+    public const string ImagesQueue = "submission-images";
+    public const string ProcessImageFunction = "SubmissionProcessImage";
+    public const string SlotCleanupFunction = "SubmissionSlotCleanup";
+    public const string PrintBatchFunction = "LabelPrintBatches";
+
+    public sealed record ImageMessage(string CampaignId, string EntryId);
+
+    public static void AddSubmissions(this WebApplicationBuilder builder)
+    {
+        var s = builder.Services;
+        s.AddOptions<SubmissionsOptions>().Bind(builder.Configuration.GetSection("Submissions")).ValidateOnStart();
+        s.AddSingleton<IValidateOptions<SubmissionsOptions>, SubmissionsOptionsValidator>();
+        s.AddTable(SubmissionStore.TableName);
+        s.AddQueue(ImagesQueue);
+        foreach (var c in new[] { MediaStorage.UploadsContainer, MediaStorage.MediaContainer, MediaStorage.PreviewsContainer, MediaStorage.PrintContainer, MediaStorage.TemplatesContainer })
+            s.AddContainer(c);
+        s.AddSingleton(_ => TextSafety.Bundled);
+        s.AddSingleton<SubmissionStore>();
+        s.AddSingleton<MediaStorage>();
+        s.AddSingleton<SubmissionService>();
+        s.AddSingleton<Labels.LabelService>();
+        s.AddSingleton<IEntryDirectory>(sp => sp.GetRequiredService<SubmissionService>());
+        s.AddSingleton<IEntryModeration>(sp => sp.GetRequiredService<SubmissionService>());
+        s.AddSingleton<IStartupTask, MediaStorageSetup>();
+        s.AddQueueFunction(ProcessImageFunction, ImagesQueue, inv =>
+            inv.Service<SubmissionService>().ProcessImageAsync(inv.QueueMessage<ImageMessage>(JsonDefaults.Options), inv.Cancellation));
+        s.AddTimerFunction(SlotCleanupFunction, "0 */5 * * * *", inv => inv.Service<SubmissionService>().ExpireSlotsAsync(inv.Cancellation));
+        s.AddTimerFunction(PrintBatchFunction, builder.Configuration["Submissions:PrintBatchSchedule"] ?? new SubmissionsOptions().PrintBatchSchedule,
+            inv => inv.Service<Labels.LabelService>().ScheduledBatchesAsync(inv.Cancellation));
+    }
+
+    public static void MapSubmissions(this WebApplication app)
+    {
+        var fan = app.MapGroup("/api/campaigns/{campaignId}").WithTags("Submissions").RequireAuthorization(Policies.Fan);
+
+        fan.MapPost("/submissions", async (string campaignId, SubmissionInput input, ClaimsPrincipal user, SubmissionService service, CancellationToken ct) =>
+        {
+            var (entry, upload) = await service.SubmitAsync(campaignId, user.Subject(), input, ct);
+            return Results.Created($"/api/me/submissions/{campaignId}/{entry.EntryId}", new { submission = entry, upload });
+        }).WithSummary("Submit a story, photo, video or label with consent; media kinds get a short-lived upload URL for one blob.");
+
+        fan.MapPost("/submissions/{entryId}/complete", async (string campaignId, string entryId, ClaimsPrincipal user, SubmissionService service, CancellationToken ct)
+            => Results.Accepted($"/api/me/submissions/{campaignId}/{entryId}", await service.CompleteAsync(campaignId, entryId, user.Subject(), ct)))
+            .WithSummary("After the browser uploaded: check the blob (exists, size, type by its bytes) and queue processing.");
+
+        var me = app.MapGroup("/api/me").WithTags("Submissions").RequireAuthorization(Policies.Fan);
+        me.MapGet("/submissions", async (ClaimsPrincipal user, SubmissionService service, string? campaignId, int? pageSize, string? continuation, CancellationToken ct) =>
+        {
+            if (campaignId is not null && !CampaignRules.IdPattern().IsMatch(campaignId)) return ApiProblem.Validation("campaignId", "Not a campaign id.").ToResult();
+            var (items, next) = await service.Store.ListOwnAsync(user.Subject(), campaignId, Math.Clamp(pageSize ?? 50, 1, 200), continuation, ct);
+            return Results.Ok(new { items = items.Select(service.OwnView), continuation = next });
+        }).WithSummary("The caller's own submissions with status and reason.");
+
+        me.MapGet("/submissions/{campaignId}/{entryId}", async (string campaignId, string entryId, ClaimsPrincipal user, SubmissionService service, CancellationToken ct) =>
+            await service.GetOwnAsync(campaignId, entryId, user.Subject(), ct) is { } e
+                ? Results.Ok(service.OwnView(e))
+                : ApiProblem.NotFound("submission_not_found", "The submission").ToResult())
+            .WithSummary("One of the caller's submissions (someone else's reads as not found).");
+
+        me.MapGet("/label-orders", async (ClaimsPrincipal user, SubmissionService service, string? campaignId, int? pageSize, string? continuation, CancellationToken ct) =>
+        {
+            if (campaignId is not null && !CampaignRules.IdPattern().IsMatch(campaignId)) return ApiProblem.Validation("campaignId", "Not a campaign id.").ToResult();
+            var (items, next) = await service.Store.ListOwnAsync(user.Subject(), campaignId, Math.Clamp(pageSize ?? 50, 1, 200), continuation, ct);
+            return Results.Ok(new
+            {
+                items = items.Where(e => e.Kind == Kinds.Label).Select(e => new
+                {
+                    e.CampaignId, e.EntryId, e.Text, status = e.OrderStatus, e.ReasonCode, e.ReasonText, submittedAt = e.SubmittedAt,
+                    e.Order?.BatchId, e.Order?.Carrier, e.Order?.TrackingNumber, e.Order?.ShippedAt,
+                }),
+                continuation = next,
+            });
+        }).WithSummary("Where is my label? The caller's label orders with status, carrier and tracking number.");
+
+        var pub = app.MapGroup("/api/public/campaigns/{campaignId}").WithTags("Public").Public();
+        pub.MapGet("/gallery", async (string campaignId, SubmissionService service, CampaignStore campaigns, TimeProvider time, HttpContext http,
+            int? pageSize, string? continuation, CancellationToken ct) =>
+        {
+            if (await campaigns.GetCachedAsync(campaignId, ct) is not { } c || !c.IsVisibleToPublic(time.GetUtcNow()))
+                return ApiProblem.NotFound("campaign_not_found", "The campaign").ToResult();
+            var (items, next) = await service.Store.GalleryAsync(campaignId, Math.Clamp(pageSize ?? 24, 1, 100), continuation, ct);
+            http.Response.Headers.CacheControl = "public, max-age=15";
+            return Results.Ok(new { items = items.Select(service.GalleryView), continuation = next });
+        }).WithSummary("Approved entries, newest first, public fields and derivative URLs only; page with the continuation token.");
+
+        var staff = app.MapGroup("/api/campaigns/{campaignId}/submission-settings").WithTags("Submissions");
+        staff.MapPut("/", async (string campaignId, SubmissionSettings input, SubmissionService service, CancellationToken ct) =>
+        {
+            if (!CampaignRules.IdPattern().IsMatch(campaignId)) return ApiProblem.NotFound("campaign_not_found", "The campaign").ToResult();
+            var errors = new Dictionary<string, string[]>();
+            if (input.ForbiddenNames is null || input.ForbiddenNames.Length > 1000 || input.ForbiddenNames.Any(n => string.IsNullOrWhiteSpace(n) || n.Length > 100))
+                errors["forbiddenNames"] = ["At most 1000 names of 1–100 characters."];
+            if (input.BrandTerms is null || input.BrandTerms.Length > 200 || input.BrandTerms.Any(n => string.IsNullOrWhiteSpace(n) || n.Length > 100))
+                errors["brandTerms"] = ["At most 200 terms of 1–100 characters."];
+            if (errors.Count > 0) return ApiProblem.Validation(errors).ToResult();
+            await service.Store.PutDocAsync(SubmissionStore.SettingsPartition(campaignId), "settings", input, ct);
+            return Results.Ok(input);
+        }).RequireAuthorization(Policies.Marketer).WithSummary("Set the campaign's forbidden names and extra brand-protected terms.");
+        staff.MapGet("/", async (string campaignId, SubmissionService service, CancellationToken ct) =>
+            Results.Ok(await service.SettingsAsync(campaignId, ct)))
+            .RequireAuthorization(Policies.Staff).WithSummary("The campaign's text-safety settings.");
+
+        Labels.LabelsApi.Map(app);
+    }
+}
+
+/// <summary>The capability's operations: trigger → pure decision(now) → store. Also the IEntryDirectory/IEntryModeration seams.</summary>
+public sealed class SubmissionService(
+    SubmissionStore store, MediaStorage media, CampaignStore campaigns, TextSafety safety, StorageClients storage,
+    IOptions<SubmissionsOptions> options, TimeProvider time, IServiceProvider services, ILogger<SubmissionService> logger)
+    : IEntryDirectory, IEntryModeration
+{
+    private readonly SemaphoreSlim _imageSlots = new(Math.Clamp(options.Value.ImageConcurrency, 1, 64));
+    public SubmissionStore Store => store;
+    private SubmissionsOptions O => options.Value;
+    private IReadOnlyCollection<string> GlobalBrandTerms => O.BrandTerms.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public sealed record UploadTicket(Uri Url, string Method, IReadOnlyDictionary<string, string> Headers, DateTimeOffset ExpiresAt, long MaxBytes);
+
+    public async Task<SubmissionSettings> SettingsAsync(string campaignId, CancellationToken ct)
+        => CampaignRules.IdPattern().IsMatch(campaignId)
+            ? await store.GetDocAsync<SubmissionSettings>(SubmissionStore.SettingsPartition(campaignId), "settings", ct) ?? SubmissionSettings.Empty
+            : SubmissionSettings.Empty;
+
+    public SafetyVerdict CheckText(string text, string? locale, SubmissionSettings settings, bool multiline)
+        => safety.Check(text, locale, GlobalBrandTerms.Concat(settings.BrandTerms).ToArray(), settings.ForbiddenNames, multiline);
+
+    public async Task<(OwnEntryView Entry, UploadTicket? Upload)> SubmitAsync(string campaignId, string fanId, SubmissionInput input, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var campaign = CampaignRules.IdPattern().IsMatch(campaignId) ? await campaigns.GetCachedAsync(campaignId, ct) : null;
+        if (SubmissionRules.Accepting(campaign, now) is { } closed) throw new ProblemException(closed);
+        if (services.GetService<IFanBlocklist>() is { } blocklist && await blocklist.IsBlockedAsync(campaignId, fanId, ct))
+            throw new ProblemException(new ApiProblem(403, "fan_blocked", "You cannot submit to this campaign.", "Contact the campaign's support if you think this is a mistake."));
+        if (SubmissionRules.UploadProblem(input, O) is { } uploadProblem) throw new ProblemException(uploadProblem);
+        var template = input.Kind == Kinds.Label ? await services.GetRequiredService<Labels.LabelService>().TemplateAsync(campaignId, ct) : null;
+        var errors = SubmissionRules.Validate(input, campaign!, O, template is not null);
+        if (errors.Count > 0) throw new ProblemException(ApiProblem.Validation(errors));
+        if (input.Kind == Kinds.Label && template is null)
+            throw new ProblemException(ApiProblem.Conflict("label_template_missing", "This campaign has no label template yet."));
+        var (consent, consentProblem) = SubmissionRules.Consent(campaign!, input.Consent, now);
+        if (consentProblem is not null) throw new ProblemException(consentProblem);
+
+        var settings = await SettingsAsync(campaignId, ct);
+        var locale = input.Locale ?? campaign!.Locales.FirstOrDefault();
+        var verdict = SubmissionRules.Safety(safety, input, locale, settings, GlobalBrandTerms);
+        if (verdict.Outcome == SafetyOutcomes.Reject)
+            throw new ProblemException(new ApiProblem(422, "text_rejected", "The text cannot be accepted.", verdict.Message,
+                new Dictionary<string, string[]> { ["reason"] = [verdict.Category ?? "text"] }));
+
+        var entry = SubmissionRules.Create(SubmissionRules.NewEntryId(now, Random.Shared), fanId, campaign!, input, consent!, verdict, O, now);
+        await store.CreateAsync(entry, ct);
+        UploadTicket? ticket = null;
+        if (entry.Upload is { } u)
+        {
+            var url = await media.UploadSasAsync(u.BlobName, u.ExpiresAt, ct);
+            ticket = new UploadTicket(url, "PUT", new Dictionary<string, string> { ["x-ms-blob-type"] = "BlockBlob", ["Content-Type"] = u.DeclaredContentType },
+                u.ExpiresAt, entry.Kind == Kinds.Video ? O.MaxVideoBytes : O.MaxPhotoBytes);
+        }
+        else await SendToReviewAsync(entry, ct);
+        return (OwnView(entry), ticket);
+    }
+
+    public async Task<OwnEntryView> CompleteAsync(string campaignId, string entryId, string fanId, CancellationToken ct)
+    {
+        if (!CampaignRules.IdPattern().IsMatch(campaignId) || !SubmissionRules.EntryIdPattern().IsMatch(entryId))
+            throw new ProblemException(ApiProblem.NotFound("submission_not_found", "The submission"));
+        var found = await store.GetAsync(campaignId, entryId, ct);
+        if (SubmissionRules.CanComplete(found?.Entry, fanId) is { } refused) throw new ProblemException(refused);
+        var (entry, etag) = found!.Value;
+
+        var (size, head, blobETag) = await media.ProbeUploadAsync(entry.Upload!.BlobName, ct);
+        var now = time.GetUtcNow();
+        var (completed, problem) = SubmissionRules.Complete(entry, size, size is null ? null : ContentSniffer.Sniff(head), O, now, blobETag);
+        if (problem is not null)
+        {
+            // A refused file is removed so the slot can take another attempt while the SAS is valid.
+            if (size is not null) await media.DeleteOriginalAsync(entry.Upload.BlobName, ct);
+            throw new ProblemException(problem);
+        }
+
+        // Queue first, then record: a message for an entry still "awaiting_upload" is retried until the record lands,
+        // whereas a recorded entry without a message would never be processed.
+        if (completed!.Status == Statuses.Processing)
+            await storage.Queue(SubmissionsApi.ImagesQueue).SendMessageAsync(
+                System.Text.Json.JsonSerializer.Serialize(new SubmissionsApi.ImageMessage(campaignId, entryId), JsonDefaults.Options), ct);
+        try { await store.ReplaceAsync(completed, etag, ct); }
+        catch (RequestFailedException e) when (e.Status == 412)
+        {
+            throw new ProblemException(ApiProblem.Conflict("already_completed", "This upload was already completed."));
+        }
+        if (completed.Status == Statuses.Pending) await SendToReviewAsync(completed, ct);
+        return OwnView(completed);
+    }
+
+    /// <summary>Queue handler. Bad images end as rejected entries; storage faults throw so the message is retried, then poisoned.</summary>
+    public async Task ProcessImageAsync(SubmissionsApi.ImageMessage message, CancellationToken ct)
+    {
+        if (await store.GetAsync(message.CampaignId, message.EntryId, ct) is not { } found)
+        {
+            logger.LogWarning("Image message for unknown entry {CampaignId}/{EntryId} dropped", message.CampaignId, message.EntryId);
+            return;
+        }
+        var entry = found.Entry;
+        if (entry.Status == Statuses.AwaitingUpload)
+            throw new InvalidOperationException($"Entry {entry.EntryId} is not recorded as completed yet; retrying.");
+        if (entry.Status == Statuses.Processing)
+        {
+            var data = await media.DownloadOriginalAsync(entry.Upload!.BlobName, entry.Upload.BlobETag, ct);
+            // Gone or overwritten after "complete" (the SAS was still valid): that is the fan's doing, not a fault to retry.
+            if (data is null)
+            {
+                var changed = SubmissionRules.Processed(entry, ImageOutcome.Refused("upload_changed", "The file changed after it was submitted. Please submit it again."), null, time.GetUtcNow());
+                try { await store.ReplaceAsync(changed, found.ETag, ct); }
+                catch (RequestFailedException e) when (e.Status == 412) { throw new InvalidOperationException("Entry changed while processing; retrying.", e); }
+                return;
+            }
+            // The host hands over a batch of up to 16 messages at once; decoding them all together would multiply peak memory.
+            await _imageSlots.WaitAsync(ct);
+            ImageOutcome outcome;
+            try { outcome = ImagePipeline.Process(data, ImageLimits.From(O)); }
+            finally { _imageSlots.Release(); }
+            MediaInfo? info = null;
+            if (outcome.Ok)
+            {
+                var prefix = $"{entry.CampaignId}/{entry.EntryId}/";
+                foreach (var d in outcome.Derivatives)
+                    await media.PutAsync(MediaStorage.MediaContainer, prefix + d.Box + ".jpg", d.Jpeg, "image/jpeg", ct);
+                info = new MediaInfo(outcome.Width, outcome.Height, prefix + ImagePipeline.Small + ".jpg", prefix + ImagePipeline.Large + ".jpg");
+            }
+            var next = SubmissionRules.Processed(entry, outcome, info, time.GetUtcNow());
+            try { await store.ReplaceAsync(next, found.ETag, ct); }
+            catch (RequestFailedException e) when (e.Status == 412) { throw new InvalidOperationException("Entry changed while processing; retrying.", e); }
+            entry = next;
+            logger.LogInformation("Image {EntryId} processed: {Outcome}", entry.EntryId, outcome.ReasonCode ?? "ok");
+        }
+        // Also on redelivery after a crash between the record and the review request (review enqueue is idempotent).
+        if (entry.Status is Statuses.Pending || (entry.Status == Statuses.Rejected && entry.ReasonCode is "unreadable_image" or "image_too_large" or "unsupported_format" or "heic_not_supported"))
+            await SendToReviewAsync(entry, ct);
+    }
+
+    /// <summary>Timer: open slots past expiry become "expired" and any partial upload is deleted.</summary>
+    public async Task ExpireSlotsAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        foreach (var (campaignId, entryId, row, partition) in await store.ExpiredSlotsAsync(now, 500, ct))
+        {
+            var expired = await store.UpdateAsync(campaignId, entryId, e => SubmissionRules.Expire(e, now), ct);
+            if (expired is { Status: Statuses.Expired, Upload: { } u }) await media.DeleteOriginalAsync(u.BlobName, ct);
+            if (expired is null || expired.Status != Statuses.AwaitingUpload) await store.DeleteSlotRowAsync(partition, row, ct);
+        }
+    }
+
+    private async Task SendToReviewAsync(Entry e, CancellationToken ct)
+    {
+        if (services.GetService<IReviewQueue>() is not { } queue) return; // without Moderation entries stay pending
+        var preview = e.Media is { } m ? media.MediaUrl(m.SmallBlob) : e.Text is { } t ? (t.Length > 200 ? t[..200] : t) : e.Title;
+        var safetyOutcome = e.Status == Statuses.Rejected ? SafetyOutcomes.Reject : e.Safety ?? SafetyOutcomes.Allow;
+        await queue.EnqueueAsync(new ReviewRequest(e.CampaignId, e.EntryId, e.OwnerFanId, e.Kind, e.Locale, e.SubmittedAt ?? e.CreatedAt,
+            safetyOutcome, e.Status == Statuses.Rejected ? e.ReasonCode : e.SafetyReason, e.Flags ?? [], preview), ct);
+    }
+
+    public async Task<Entry?> GetOwnAsync(string campaignId, string entryId, string fanId, CancellationToken ct)
+    {
+        if (!CampaignRules.IdPattern().IsMatch(campaignId) || !SubmissionRules.EntryIdPattern().IsMatch(entryId)) return null;
+        return await store.GetAsync(campaignId, entryId, ct) is { } f && f.Entry.OwnerFanId == fanId ? f.Entry : null;
+    }
+
+    public OwnEntryView OwnView(Entry e) => OwnEntryView.Of(e, media.Urls(e));
+
+    public GalleryItem GalleryView(Entry e) => new(e.EntryId, e.Kind, e.SubmittedAt ?? e.CreatedAt, e.Locale, e.Title, e.Text,
+        e.Text is null ? null : WebUtility.HtmlEncode(e.Text).Replace("\n", "<br>"), media.Urls(e));
+
+    // IEntryDirectory
+    public async Task<EntryInfo?> GetAsync(string campaignId, string entryId, CancellationToken ct)
+    {
+        if (!CampaignRules.IdPattern().IsMatch(campaignId) || !SubmissionRules.EntryIdPattern().IsMatch(entryId)) return null;
+        return await store.GetAsync(campaignId, entryId, ct) is { } f ? Info(f.Entry) : null;
+    }
+
+    public async IAsyncEnumerable<EntryInfo> ApprovedAsync(string campaignId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        if (!CampaignRules.IdPattern().IsMatch(campaignId)) yield break;
+        await foreach (var e in store.AllGalleryAsync(campaignId, ct)) yield return Info(e);
+    }
+
+    private static EntryInfo Info(Entry e) => new(e.CampaignId, e.EntryId, e.OwnerFanId, e.Kind,
+        e.OwnerHidden && e.Status == Statuses.Approved ? Statuses.Hidden : e.Status, e.SubmittedAt ?? e.CreatedAt, e.Title, e.Locale);
+
+    // IEntryModeration
+    public async Task ApplyAsync(string campaignId, string entryId, EntryDecision decision, CancellationToken ct)
+    {
+        if (!CampaignRules.IdPattern().IsMatch(campaignId) || !SubmissionRules.EntryIdPattern().IsMatch(entryId))
+            throw new ProblemException(ApiProblem.NotFound("entry_not_found", "The entry"));
+        ApiProblem? problem = null;
+        var updated = await store.UpdateAsync(campaignId, entryId, e =>
+        {
+            var (next, p) = SubmissionRules.Moderate(e, decision);
+            problem = p;
+            return next;
+        }, ct);
+        if (updated is null) throw new ProblemException(ApiProblem.NotFound("entry_not_found", "The entry"));
+        if (problem is not null) throw new ProblemException(problem);
+    }
+
+    public async Task<int> SetOwnerHiddenAsync(string campaignId, string fanId, bool hidden, CancellationToken ct)
+    {
+        var changed = 0;
+        var ids = new List<string>();
+        await foreach (var e in store.OwnInCampaignAsync(fanId, campaignId, ct)) if (e.OwnerHidden != hidden) ids.Add(e.EntryId);
+        foreach (var id in ids)
+        {
+            var now = time.GetUtcNow();
+            var r = await store.UpdateAsync(campaignId, id, e => e.OwnerHidden == hidden ? null : e with { OwnerHidden = hidden, UpdatedAt = now }, ct);
+            if (r?.OwnerHidden == hidden) changed++;
+        }
+        return changed;
+    }
+}

@@ -1,0 +1,153 @@
+using Campaigns.Submissions;
+using NetVips;
+
+namespace Campaigns.Tests.Submissions;
+
+public sealed class ImagePipelineTests
+{
+    private static readonly ImageLimits Limits = new(50_000_000, 16_384);
+
+    [Fact]
+    public void Derivatives_carry_no_exif_gps_xmp_or_other_metadata()
+    {
+        var input = TestImages.TaggedJpeg(2000, 1000);
+        using (var original = Image.NewFromBuffer(input))
+        {
+            // The fixture really carries what must be removed.
+            Assert.Contains(original.GetFields(), f => f.StartsWith("exif-ifd3-GPS", StringComparison.Ordinal));
+            Assert.Contains("xmp-data", original.GetFields());
+        }
+
+        var outcome = ImagePipeline.Process(input, Limits);
+
+        Assert.True(outcome.Ok, outcome.ReasonText);
+        Assert.Equal([ImagePipeline.Small, ImagePipeline.Large], outcome.Derivatives.Select(d => d.Box).Order().ToArray());
+        foreach (var d in outcome.Derivatives)
+        {
+            using var back = Image.NewFromBuffer(d.Jpeg);
+            var fields = back.GetFields();
+            Assert.DoesNotContain(fields, f => f.StartsWith("exif", StringComparison.Ordinal) || f.StartsWith("xmp", StringComparison.Ordinal)
+                || f.StartsWith("iptc", StringComparison.Ordinal) || f == "orientation" || f.StartsWith("icc", StringComparison.Ordinal)
+                || f.Contains("comment", StringComparison.Ordinal));
+            var raw = System.Text.Encoding.Latin1.GetString(d.Jpeg);
+            Assert.DoesNotContain("Exif", raw);
+            Assert.DoesNotContain("GPS", raw);
+            Assert.DoesNotContain("Jane Fan Secret", raw);
+            Assert.DoesNotContain("xmp-secret-location", raw);
+            Assert.Equal(d.Box, Math.Max(back.Width, back.Height));
+        }
+    }
+
+    [Theory]
+    [InlineData(6)] // rotate 90° clockwise to display
+    [InlineData(8)] // rotate 90° anticlockwise to display
+    [InlineData(3)] // rotate 180°
+    public void Orientation_is_applied_to_the_pixels(int orientation)
+    {
+        // Stored left red / right blue; the EXIF tag says how to turn it for display.
+        var outcome = ImagePipeline.Process(TestImages.TaggedJpeg(400, 200, orientation), Limits);
+        Assert.True(outcome.Ok, outcome.ReasonText);
+        using var img = Image.NewFromBuffer(outcome.Derivatives.Single(d => d.Box == ImagePipeline.Small).Jpeg);
+        bool Red(double[] p) => p[0] > 200 && p[2] < 60;
+        bool Blue(double[] p) => p[2] > 200 && p[0] < 60;
+        switch (orientation)
+        {
+            case 6: // 90° CW: the left (red) half ends on top
+                Assert.True(img.Height > img.Width);
+                Assert.True(Red(img.Getpoint(img.Width / 2, img.Height / 8)) && Blue(img.Getpoint(img.Width / 2, img.Height * 7 / 8)));
+                break;
+            case 8: // 90° CCW: the left (red) half ends at the bottom
+                Assert.True(img.Height > img.Width);
+                Assert.True(Blue(img.Getpoint(img.Width / 2, img.Height / 8)) && Red(img.Getpoint(img.Width / 2, img.Height * 7 / 8)));
+                break;
+            case 3: // 180°: red on the right
+                Assert.True(img.Width > img.Height);
+                Assert.True(Blue(img.Getpoint(img.Width / 8, img.Height / 2)) && Red(img.Getpoint(img.Width * 7 / 8, img.Height / 2)));
+                break;
+        }
+    }
+
+    [Fact]
+    public void A_50000_square_png_bomb_is_refused_from_its_header_without_decoding()
+    {
+        var bomb = TestImages.PngBomb();
+        var before = NetVips.Stats.Mem;
+        var outcome = ImagePipeline.Process(bomb, Limits);
+        Assert.Equal("image_too_large", outcome.ReasonCode);
+        Assert.Contains("50000×50000", outcome.ReasonText);
+        // libvips' own allocation tracking: decoding even one band of it would need gigabytes.
+        Assert.True(NetVips.Stats.Mem - before < 64 * 1024 * 1024, $"libvips holds {NetVips.Stats.Mem - before} bytes more");
+        Assert.Empty(outcome.Derivatives);
+    }
+
+    [Fact]
+    public void Html_named_jpg_is_refused_by_its_bytes()
+    {
+        var outcome = ImagePipeline.Process(TestImages.Html, Limits);
+        Assert.Equal("unsupported_format", outcome.ReasonCode);
+        Assert.Null(ContentSniffer.Sniff(TestImages.Html));
+    }
+
+    [Fact]
+    public void Truncated_jpeg_is_refused_as_unreadable_image()
+    {
+        var full = TestImages.NoisyJpeg(1200, 900);
+        Assert.True(ImagePipeline.Process(full, Limits).Ok);
+        var truncated = full[..(full.Length * 6 / 10)];
+        var outcome = ImagePipeline.Process(truncated, Limits);
+        Assert.Equal("unreadable_image", outcome.ReasonCode);
+        Assert.Contains("could not be read", outcome.ReasonText);
+    }
+
+    [Fact]
+    public void Garbage_after_a_jpeg_signature_is_unreadable_not_an_exception()
+    {
+        var junk = new byte[4096];
+        new Random(7).NextBytes(junk);
+        junk[0] = 0xFF; junk[1] = 0xD8; junk[2] = 0xFF;
+        Assert.Equal("unreadable_image", ImagePipeline.Process(junk, Limits).ReasonCode);
+    }
+
+    [Fact]
+    public void Heic_is_refused_with_a_clear_message()
+    {
+        var outcome = ImagePipeline.Process(TestImages.HeicHeader, Limits);
+        Assert.Equal("heic_not_supported", outcome.ReasonCode);
+        Assert.Contains("JPEG", outcome.ReasonText);
+    }
+
+    [Fact]
+    public void Png_with_alpha_and_webp_are_accepted_and_become_jpeg()
+    {
+        foreach (var input in new[] { TestImages.Png(1600, 1200, alpha: true), TestImages.Webp(500, 500) })
+        {
+            var outcome = ImagePipeline.Process(input, Limits);
+            Assert.True(outcome.Ok, outcome.ReasonText);
+            Assert.All(outcome.Derivatives, d => Assert.Equal(ContentSniffer.Jpeg, ContentSniffer.Sniff(d.Jpeg)));
+        }
+        var large = ImagePipeline.Process(TestImages.Png(1600, 1200), Limits).Derivatives.Single(d => d.Box == ImagePipeline.Large);
+        Assert.Equal((1080, 810), (large.Width, large.Height));
+    }
+
+    [Fact]
+    public void Small_images_are_not_enlarged_and_gif_is_not_on_the_allow_list()
+    {
+        var outcome = ImagePipeline.Process(TestImages.TaggedJpeg(200, 100), Limits);
+        Assert.Equal((200, 100), (outcome.Width, outcome.Height));
+        var gif = Image.Black(10, 10).GifsaveBuffer();
+        Assert.Equal("unsupported_format", ImagePipeline.Process(gif, Limits).ReasonCode);
+    }
+
+    [Fact]
+    public void Sniffer_reads_types_by_magic_bytes()
+    {
+        Assert.Equal(ContentSniffer.Jpeg, ContentSniffer.Sniff(TestImages.TaggedJpeg()));
+        Assert.Equal(ContentSniffer.Png, ContentSniffer.Sniff(TestImages.Png(10, 10)));
+        Assert.Equal(ContentSniffer.Webp, ContentSniffer.Sniff(TestImages.Webp(10, 10)));
+        Assert.Equal(ContentSniffer.Heic, ContentSniffer.Sniff(TestImages.HeicHeader));
+        Assert.Equal(ContentSniffer.Mp4, ContentSniffer.Sniff(TestImages.Mp4Header));
+        Assert.Equal(ContentSniffer.Webm, ContentSniffer.Sniff(new byte[] { 0x1A, 0x45, 0xDF, 0xA3, 0, 0 }));
+        Assert.Equal(ContentSniffer.Gif, ContentSniffer.Sniff("GIF89a"u8.ToArray().Concat(new byte[10]).ToArray()));
+        Assert.Null(ContentSniffer.Sniff([]));
+    }
+}
