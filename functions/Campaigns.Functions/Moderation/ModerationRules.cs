@@ -65,7 +65,9 @@ public static partial class ModerationRules
         var basePriority = safety switch { "reject" => 80, "review" => 50, _ => 10 };
         var priority = Math.Min(100, basePriority + 10 * flags.Count);
         var hardBlock = safety == "reject" || flags.Any(f => s.HardBlockFlags.Contains(f));
-        if (hardBlock && s.AutoRejectHardBlocks) return (ReviewStatus.Rejected, priority, "rules", flags.ToArray());
+        // An automatic rejection keeps the reason the checks found (e.g. "unreadable_image"), so the fan sees it.
+        if (hardBlock && s.AutoRejectHardBlocks)
+            return (ReviewStatus.Rejected, priority, string.IsNullOrWhiteSpace(r.SafetyReason) ? "rules" : r.SafetyReason, flags.ToArray());
         if (!ownerBlocked && s.AutoApprove && safety == "allow" && flags.Count == 0 &&
             (s.AutoApproveKinds.Length == 0 || s.AutoApproveKinds.Contains(r.Kind)))
             return (ReviewStatus.Approved, priority, null, flags.ToArray());

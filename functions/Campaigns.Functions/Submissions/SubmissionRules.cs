@@ -195,7 +195,10 @@ public static partial class SubmissionRules
         {
             Status = d.Status,
             ReasonCode = d.Status == Statuses.Rejected ? d.ReasonCode ?? "moderation" : d.Status == Statuses.Hidden ? d.ReasonCode : null,
-            ReasonText = d.Status == Statuses.Rejected ? d.ReasonText ?? "A moderator declined this entry." : d.Status == Statuses.Hidden ? d.ReasonText : null,
+            // Confirming the pipeline's own rejection keeps its explanation.
+            ReasonText = d.Status == Statuses.Rejected
+                ? d.ReasonText ?? (d.ReasonCode is not null && d.ReasonCode == e.ReasonCode ? e.ReasonText : null) ?? "A moderator declined this entry."
+                : d.Status == Statuses.Hidden ? d.ReasonText : null,
             UpdatedAt = d.At,
         }, null);
     }

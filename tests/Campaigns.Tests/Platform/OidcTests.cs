@@ -71,6 +71,7 @@ public sealed class OidcTests
         await using var app = await TestApp.StartAsync(settings: new Dictionary<string, string?>
         {
             ["Auth:DevSigningKey"] = "",
+            ["Winners:PseudonymKey"] = "oidc-test-pseudonym-key-0123456789abcdef",
             ["Auth:Authority"] = fans.Authority,
             ["Auth:Audience"] = "api://campaigns",
             ["Auth:StaffAuthority"] = staff.Authority,
