@@ -3,6 +3,7 @@ using Campaigns.Demo;
 using Campaigns.Fans;
 using Campaigns.Hosting;
 using Campaigns.Platform;
+using Campaigns.Voting;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -66,6 +67,7 @@ public static class CampaignsApp
         builder.AddCampaigns();
         builder.AddFans();
         builder.AddDemo();
+        builder.AddVoting();
 
         customize?.Invoke(builder);
 
@@ -81,6 +83,7 @@ public static class CampaignsApp
         app.MapFunctionInvocations();
         app.MapCampaigns();
         app.MapFans();
+        app.MapVoting();
         return app;
     }
 
