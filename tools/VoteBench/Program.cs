@@ -109,6 +109,7 @@ sealed class Phase
 
 static class Bench
 {
+    private static string LastKinds = "";
     private static readonly string[][] Ballot =
     [
         ["exterior-colour", "guards-red", "gentian-blue", "chalk", "python-green", "jet-black"],
@@ -154,6 +155,7 @@ static class Bench
             s.Headers.Authorization = admin;
             using var sr = await http.SendAsync(s);
             var stats = JsonDocument.Parse(await sr.Content.ReadAsStringAsync()).RootElement;
+            LastKinds = stats.GetProperty("byKind").ToString();
             return (tally.GetProperty("votesCounted").GetInt64(), stats.GetProperty("storageOps").GetInt64());
         }
 
@@ -193,7 +195,7 @@ static class Bench
         (counted, ops) = await Stats();
         var measuredVotes = peak.Ok + paced.Ok;
         var opsPerVote = (double)(ops - ops0) / Math.Max(1, measuredVotes);
-        Console.WriteLine($"storage ops during measured phases and drain: {ops - ops0} for {measuredVotes} votes; counted before={counted0} (warm-up)");
+        Console.WriteLine($"storage ops during measured phases and drain: {ops - ops0} for {measuredVotes} votes; counted before={counted0} (warm-up); whole run by kind: {LastKinds}");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"votes_per_s={peak.Rate:F0} kestrel_per_s={bare.Rate:F0} ratio={peak.Rate / bare.Rate:F2} p50_ms={paced.P(0.5):F1} p99_ms={paced.P(0.99):F1} drain_s={drain:F1} storage_ops_per_vote={opsPerVote:F3} accepted_unique={unique.Count} counted={counted}"));
         return counted == unique.Count ? 0 : 1;

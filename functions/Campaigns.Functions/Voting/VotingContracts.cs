@@ -69,30 +69,38 @@ internal sealed class VotingRevealAction(CampaignStore campaigns, BallotStore ba
 public sealed class StorageOps : IDisposable
 {
     private readonly MeterListener _listener = new();
-    private readonly HashSet<(string Host, int Port)> _endpoints;
+    private readonly Dictionary<(string Host, int Port), string> _endpoints;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _byKind = new();
     private long _count;
 
     public StorageOps(StorageClients storage)
     {
-        _endpoints = new[] { storage.Tables.Uri, storage.Queues.Uri, storage.Blobs.Uri }.Select(u => (u.Host, u.Port)).ToHashSet();
+        _endpoints = new[] { ("table", storage.Tables.Uri), ("queue", storage.Queues.Uri), ("blob", storage.Blobs.Uri) }
+            .DistinctBy(x => (x.Item2.Host, x.Item2.Port)).ToDictionary(x => (x.Item2.Host, x.Item2.Port), x => x.Item1);
         _listener.InstrumentPublished = (instrument, l) =>
         {
             if (instrument.Meter.Name == "System.Net.Http" && instrument.Name == "http.client.request.duration") l.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
         {
-            string? host = null; int port = 0;
+            string? host = null, method = null; int port = 0;
             foreach (var t in tags)
             {
                 if (t.Key == "server.address") host = t.Value as string;
                 else if (t.Key == "server.port" && t.Value is int p) port = p;
+                else if (t.Key == "http.request.method") method = t.Value as string;
             }
-            if (host is not null && _endpoints.Contains((host, port))) Interlocked.Increment(ref _count);
+            if (host is null || !_endpoints.TryGetValue((host, port), out var service)) return;
+            Interlocked.Increment(ref _count);
+            _byKind.AddOrUpdate(service + " " + method, 1, (_, n) => n + 1);
         });
         _listener.Start();
     }
 
     public long Count => Interlocked.Read(ref _count);
+
+    /// <summary>Requests per storage service and HTTP method (e.g. "table POST" = transactions, "queue DELETE").</summary>
+    public IReadOnlyDictionary<string, long> ByKind => _byKind.ToDictionary(kv => kv.Key, kv => kv.Value);
 
     public void Dispose() => _listener.Dispose();
 }
