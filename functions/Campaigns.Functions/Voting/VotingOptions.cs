@@ -11,7 +11,7 @@ public sealed class VotingOptions
     /// <summary>Counter shards per round (fixed per round when the round is created): partitions the tally so no partition is hot.</summary>
     public int CounterShards { get; set; } = 4;
     /// <summary>Concurrent group-commit flushes; fewer means bigger batches (fewer storage operations per vote).</summary>
-    public int FlushConcurrency { get; set; } = 2;
+    public int FlushConcurrency { get; set; } = 1;
     /// <summary>Per fan and campaign: ballots accepted per minute (token bucket, per instance).</summary>
     public int PerFanPerMinute { get; set; } = 10;
     /// <summary>Per client IP (per /64 for IPv6): votes per minute without a CAPTCHA; beyond it a CAPTCHA is required, not a lockout.</summary>
