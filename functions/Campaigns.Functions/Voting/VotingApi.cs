@@ -34,6 +34,7 @@ public static class VotingApi
         s.AddSingleton<VoteRateLimits>();
         s.AddSingleton<RevealService>();
         s.AddSingleton<StorageOps>();
+        s.AddHostedService(sp => sp.GetRequiredService<StorageOps>());
         s.AddSingleton<ICaptchaVerifier>(sp => sp.GetRequiredService<IOptions<VotingOptions>>().Value.CaptchaProvider == "siteverify"
             ? new SiteverifyCaptchaVerifier(new HttpClient { Timeout = TimeSpan.FromSeconds(5) }, sp.GetRequiredService<IOptions<VotingOptions>>())
             : new LocalCaptchaVerifier());
@@ -47,9 +48,6 @@ public static class VotingApi
 
     public static void MapVoting(this WebApplication app)
     {
-        // Start counting storage operations from the first request on.
-        app.Services.GetRequiredService<StorageOps>();
-
         var staff = app.MapGroup("/api/campaigns/{id}").WithTags("Voting");
         staff.MapGet("/ballot", GetBallot).RequireAuthorization(Policies.Staff).WithSummary("The campaign's ballot with its ETag.");
         staff.MapPut("/ballot", PutBallot).RequireAuthorization(Policies.Marketer)

@@ -66,7 +66,7 @@ internal sealed class VotingRevealAction(CampaignStore campaigns, BallotStore ba
 /// Counts the HTTP requests this process sends to storage (from .NET's own http.client metrics), so the benchmark can
 /// report storage operations per vote without instrumenting every call site.
 /// </summary>
-public sealed class StorageOps : IDisposable
+public sealed class StorageOps : IHostedService, IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly Dictionary<(string Host, int Port), string> _endpoints;
@@ -94,8 +94,11 @@ public sealed class StorageOps : IDisposable
             Interlocked.Increment(ref _count);
             _byKind.AddOrUpdate(service + " " + method, 1, (_, n) => n + 1);
         });
-        _listener.Start();
     }
+
+    public Task StartAsync(CancellationToken ct) { _listener.Start(); return Task.CompletedTask; }
+
+    public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
 
     public long Count => Interlocked.Read(ref _count);
 
