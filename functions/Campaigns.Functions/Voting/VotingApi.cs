@@ -14,6 +14,8 @@ namespace Campaigns.Voting;
 public static class VotingApi
 {
     public const string CounterFunction = "VoteCounter";
+    /// <summary>Refused attempts kept per fan and campaign per minute; beyond that a flood is answered but not stored.</summary>
+    public const int RefusalsKeptPerFanPerMinute = 10;
 
     public static void AddVoting(this WebApplicationBuilder builder)
     {
@@ -183,10 +185,14 @@ public static class VotingApi
         var o = options.Value;
 
         // Refused attempts are kept with their reason (group-committed like votes) and then answered with a problem.
+        // A fan's flood is kept as its first attempts only, so refusals cannot be used to amplify storage writes.
         async Task<IResult> Refuse(string reason, ApiProblem problem, int? retryAfter = null)
         {
-            try { await buffer.AppendAsync(new VoteItem("x" + Guid.NewGuid().ToString("N"), id, roundId, fan, now, shard, choices, reason, day, ipKey)); }
-            catch (Exception e) when (VoteBuffer.Transient(e)) { logger.LogWarning(e, "Recording a refused vote failed"); }
+            if (limits.TryFan(id, "refusals|" + fan, RefusalsKeptPerFanPerMinute))
+            {
+                try { await buffer.AppendAsync(new VoteItem("x" + Guid.NewGuid().ToString("N"), id, roundId, fan, now, shard, choices, reason, day, ipKey)); }
+                catch (Exception e) when (VoteBuffer.Transient(e)) { logger.LogWarning(e, "Recording a refused vote failed"); }
+            }
             if (retryAfter is { } s) http.Response.Headers.RetryAfter = s.ToString(CultureInfo.InvariantCulture);
             return problem.ToResult();
         }
