@@ -77,6 +77,21 @@ public sealed class VoteRulesTests
     }
 
     [Fact]
+    public void Once_per_entry_per_day_allows_the_same_entry_again_on_the_next_local_day_only()
+    {
+        var round = new Round("e", new() { ["en"] = "E" }, RoundKind.Entries, [], new EntryBudget(OncePerEntryPerDay: true), null, null, null, 4);
+        VoteItem E(string id, string day) => new(id, "c", "e", "fan", T0, 0, new() { ["entries"] = "e1" }, Day: day);
+        var monday = VoteRules.Apply(null, E("v1", "2026-11-02"), VoteMode.FirstIsFinal, round);
+        var again = VoteRules.Apply(monday.Next, E("v2", "2026-11-02"), VoteMode.FirstIsFinal, round);
+        var tuesday = VoteRules.Apply(monday.Next, E("v3", "2026-11-03"), VoteMode.FirstIsFinal, round);
+        Assert.Equal(RefusalReasons.Duplicate, again.Refusal);
+        Assert.Equal(new Dictionary<string, long> { [VoteRules.CountRow("entries", "e1")] = 2, [VoteRules.TotalRow] = 1 }, Sum(monday, tuesday));
+        Assert.Equal(2, tuesday.Next!.VoteCount);
+        Assert.Equal(new Dictionary<string, long> { [VoteRules.CountRow("entries", "e1")] = -2, [VoteRules.TotalRow] = -1, [VoteRules.ReasonRow("invalidated")] = 2 },
+            Sum(VoteRules.Invalidate(tuesday.Next, "n", "a", T0)));
+    }
+
+    [Fact]
     public void Local_window_edges_on_dst_change_days_resolve_by_the_documented_policy()
     {
         var berlin = DateTimeZoneProviders.Tzdb["Europe/Berlin"];
