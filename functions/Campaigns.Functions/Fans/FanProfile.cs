@@ -15,7 +15,9 @@ public sealed record FanProfile(
         if (BirthDate is not { } b) return null;
         var day = DateOnly.FromDateTime(at.UtcDateTime);
         var age = day.Year - b.Year;
-        if (day < b.AddYears(age)) age--;
+        // A 29 February birthday falls on 1 March in common years (AddYears would clamp it to 28 February).
+        var birthday = b is { Month: 2, Day: 29 } && !DateTime.IsLeapYear(day.Year) ? new DateOnly(day.Year, 3, 1) : b.AddYears(age);
+        if (day < birthday) age--;
         return age;
     }
 }
