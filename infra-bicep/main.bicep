@@ -74,6 +74,9 @@ param mediaBaseUrl string = ''
 @description('Comma-separated brand-protected terms that send fan text to review.')
 param brandTerms string = ''
 
+@description('Turnstile/hCaptcha/reCAPTCHA-compatible siteverify URL for vote CAPTCHA checks.')
+param captchaSiteverifyUrl string = 'https://challenges.cloudflare.com/turnstile/v0/siteverify'
+
 @description('Seed the demo campaign at start (dev only).')
 param seedDemo bool = false
 
@@ -212,6 +215,15 @@ var appSettings = {
   Submissions__BrandTerms: brandTerms
   Submissions__PrintBatchSchedule: '0 0 2 * * *'
   Submissions__PrintBatchSize: '500'
+  Voting__Queue: 'votes'
+  Voting__CounterShards: '4'
+  Voting__FlushConcurrency: '1'
+  Voting__PerFanPerMinute: '10'
+  Voting__PerIpPerMinute: '600'
+  Voting__CaptchaProvider: 'siteverify'
+  Voting__CaptchaSiteverifyUrl: captchaSiteverifyUrl
+  Voting__CaptchaSecret: keyVaultRef(keyVaultName, 'captcha-secret')
+  Voting__RevealSigningKey: keyVaultRef(keyVaultName, 'tally-signing-key')
   Telemetry__Exporter: 'azuremonitor'
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'

@@ -8,6 +8,7 @@ using Campaigns.Moderation;
 using Campaigns.Platform;
 using Campaigns.Winners;
 using Campaigns.Submissions;
+using Campaigns.Voting;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -76,6 +77,7 @@ public static class CampaignsApp
         builder.AddWinners();
         builder.AddEpisodes();
         builder.AddSubmissions();
+        builder.AddVoting();
 
         customize?.Invoke(builder);
 
@@ -96,6 +98,7 @@ public static class CampaignsApp
         app.MapWinners();
         app.MapEpisodes();
         app.MapSubmissions();
+        app.MapVoting();
         return app;
     }
 

@@ -1,0 +1,345 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Campaigns.Platform;
+
+namespace Campaigns.Voting;
+
+/// <summary>
+/// Applies votes to sharded tallies exactly once. Partition <c>{campaign}|{round}|{shard}</c> holds, for the fans
+/// hashed to that shard, one row per fan (their counted choices and the id of the vote applied) plus the counter rows
+/// those fans move. A vote and the counter changes it causes are written in ONE transaction, so either both land or
+/// neither: a fan row that already carries the vote id means "already counted" (retry, redelivery, restart).
+///
+/// Group commit on this side too: work from every message being handled concurrently is merged per partition, so one
+/// transaction (≤ 100 entities) applies many votes. Within the process a partition has one committer at a time (no
+/// ETag fights); across instances the counter rows' ETags serialise writers.
+/// </summary>
+public sealed class VoteCounter(StorageClients storage, HotCache cache, VotingFaults faults, TimeProvider time, ILogger<VoteCounter> logger)
+{
+    public const string TableName = "votes";
+    private const int MaxEntities = 100;
+    private const int MaxTake = 90;
+    private const int MaxAttempts = 40;
+
+    private readonly ConcurrentDictionary<string, Partition> _partitions = new();
+    private TableClient Table => storage.Table(TableName);
+
+    public static string PartitionKey(string campaign, string round, int shard) => $"{campaign}|{round}|{shard:D2}";
+    public static string FanRow(string fan) => "f|" + TableKeys.Escape(fan);
+
+    /// <summary>The queue trigger: one message carries a group-committed batch of votes and refusals.</summary>
+    public static Task HandleAsync(Hosting.FunctionInvocation invocation)
+        => invocation.Service<VoteCounter>().ApplyAsync(invocation.QueueMessage<VoteBatch>(JsonDefaults.Options), invocation.Cancellation);
+
+    public async Task ApplyAsync(VoteBatch batch, CancellationToken ct)
+    {
+        var works = new List<(string Pk, Work Work)>();
+        foreach (var item in batch.Items)
+        {
+            var ballot = await cache.BallotAsync(item.Campaign, ct)
+                         ?? throw new InvalidOperationException($"Vote {item.Id} names campaign '{item.Campaign}' without a ballot.");
+            var round = ballot.Find(item.Round) ?? throw new InvalidOperationException($"Vote {item.Id} names unknown round '{item.Round}'.");
+            works.Add((PartitionKey(item.Campaign, item.Round, item.Shard), new Work(item, null, ballot.Mode, round)));
+        }
+        await Task.WhenAll(works.GroupBy(w => w.Pk).Select(g => Submit(g.Key, g.Select(x => x.Work).ToList())));
+    }
+
+    /// <summary>Invalidates or restores one fan's row in a round; returns how many votes changed state.</summary>
+    public async Task<int> AdminAsync(Ballot ballot, Round round, string fan, AdminOp op)
+    {
+        var pk = PartitionKey(ballot.CampaignId, round.Id, VoteRules.Shard(fan, round.Shards));
+        var work = new Work(null, op with { Fan = fan }, ballot.Mode, round);
+        await Submit(pk, [work]);
+        return await work.Done.Task;
+    }
+
+    private Task Submit(string pk, List<Work> works)
+    {
+        var p = _partitions.GetOrAdd(pk, k => new Partition(k));
+        var start = false;
+        lock (p)
+        {
+            p.Pending.AddRange(works);
+            if (!p.Running) { p.Running = start = true; }
+        }
+        if (start) _ = Task.Run(() => CommitLoopAsync(p));
+        return Task.WhenAll(works.Select(w => (Task)w.Done.Task));
+    }
+
+    private async Task CommitLoopAsync(Partition p)
+    {
+        while (true)
+        {
+            List<Work> take;
+            lock (p)
+            {
+                if (p.Pending.Count == 0) { p.Running = false; return; }
+                take = p.Pending.Take(MaxTake).ToList();
+                p.Pending.RemoveRange(0, take.Count);
+            }
+            try
+            {
+                var leftover = await CommitAsync(p, take);
+                if (leftover.Count > 0) lock (p) p.Pending.InsertRange(0, leftover);
+            }
+            catch (Exception e)
+            {
+                p.Counters = null;
+                logger.LogWarning(e, "Counting in partition {Partition} failed; the message will be delivered again", p.Key);
+                foreach (var w in take) w.Done.TrySetException(e);
+            }
+        }
+    }
+
+    /// <summary>Commits as many of <paramref name="works"/> as fit one transaction; returns those that did not fit.</summary>
+    private async Task<List<Work>> CommitAsync(Partition p, List<Work> works)
+    {
+        var known = new Dictionary<string, (FanVote? Fan, ETag ETag)>();
+        var recorded = new HashSet<string>();
+        foreach (var w in works.Where(w => w.Op is not null)) known[FanRow(w.Op!.Fan)] = await ReadFanAsync(p.Key, FanRow(w.Op!.Fan));
+        var backoff = 0;
+        for (var attempt = 1; ; attempt++)
+        {
+            p.Counters ??= await ReadCountersAsync(p.Key, CancellationToken.None);
+            var ordered = works.OrderBy(w => w.Op is null ? 0 : 1).ThenBy(w => w.Vote?.At).ThenBy(w => w.Vote?.Id, StringComparer.Ordinal).ToList();
+            var leftover = new List<Work>();
+            Plan plan;
+            while (true)
+            {
+                plan = Build(p, ordered, known, recorded);
+                if (plan.Actions.Count <= MaxEntities || ordered.Count == 1) break;
+                leftover.Insert(0, ordered[^1]);
+                ordered.RemoveAt(ordered.Count - 1);
+            }
+            if (plan.Actions.Count == 0)
+            {
+                foreach (var w in ordered) w.Done.TrySetResult(plan.Changed.GetValueOrDefault(w));
+                return leftover;
+            }
+            try
+            {
+                var response = await Table.SubmitTransactionAsync(plan.Actions);
+                for (var i = 0; i < plan.Actions.Count; i++)
+                {
+                    if (plan.Counters[i] is { } row && response.Value[i].Headers.ETag is { } etag)
+                        p.Counters[row.RowKey] = (row.Value, etag);
+                }
+                if (faults.AfterCommit is { } fault) await fault(p.Key);
+                foreach (var w in ordered) w.Done.TrySetResult(plan.Changed.GetValueOrDefault(w));
+                return leftover;
+            }
+            catch (TableTransactionFailedException e) when (attempt < MaxAttempts)
+            {
+                var index = e.FailedTransactionActionIndex;
+                var failed = index is { } i && i >= 0 && i < plan.Actions.Count ? plan.Actions[i].Entity : null;
+                var rk = failed?.RowKey ?? "";
+                if (rk.StartsWith("f|", StringComparison.Ordinal))
+                {
+                    known[rk] = await ReadFanAsync(p.Key, rk); // exists already, or changed since read: learn its state
+                }
+                else if (rk.StartsWith("x|", StringComparison.Ordinal) && e.Status == 409)
+                {
+                    recorded.Add(rk); // this refusal was recorded by an earlier delivery
+                }
+                else if (rk.StartsWith("n|", StringComparison.Ordinal))
+                {
+                    p.Counters = null; // another writer moved a counter: re-read them
+                }
+                else
+                {
+                    // The store did not say which action failed: re-read everything this transaction touched.
+                    p.Counters = null;
+                    foreach (var row in plan.Actions.Select(a => a.Entity.RowKey).Where(r => r.StartsWith("f|", StringComparison.Ordinal)))
+                        known[row] = await ReadFanAsync(p.Key, row);
+                    foreach (var row in plan.Actions.Select(a => a.Entity.RowKey).Where(r => r.StartsWith("x|", StringComparison.Ordinal)))
+                        if ((await Table.GetEntityIfExistsAsync<TableEntity>(p.Key, row, ["PartitionKey"])).HasValue) recorded.Add(row);
+                }
+            }
+            catch (RequestFailedException e) when (VoteBuffer.Transient(e) && backoff < 8)
+            {
+                // Throttled (429/503) or a transient error: back off, keep the batch, try again.
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * Math.Pow(2, backoff++) + Random.Shared.Next(50)));
+                p.Counters = null;
+            }
+        }
+    }
+
+    private Plan Build(Partition p, List<Work> works, Dictionary<string, (FanVote? Fan, ETag ETag)> known, HashSet<string> recorded)
+    {
+        var state = known.ToDictionary(kv => kv.Key, kv => kv.Value.Fan);
+        var changedFans = new List<string>();
+        var deltas = new Dictionary<string, long>();
+        var refusals = new List<(string Row, VoteItem Vote, string Reason)>();
+        var changed = new Dictionary<Work, int>();
+        foreach (var w in works)
+        {
+            string rk;
+            VoteDecision d;
+            if (w.Op is { } op)
+            {
+                rk = FanRow(op.Fan);
+                var current = state.GetValueOrDefault(rk);
+                d = op.Restore ? VoteRules.Restore(current) : VoteRules.Invalidate(current, op.Note ?? "", op.Actor, time.GetUtcNow());
+                if (!d.Skip) changed[w] = current?.VoteCount ?? 0;
+            }
+            else
+            {
+                var vote = w.Vote!;
+                rk = FanRow(vote.Fan);
+                d = VoteRules.Apply(state.GetValueOrDefault(rk), vote, w.Mode, w.Round);
+                if (d.Refusal is { } reason)
+                {
+                    var row = "x|" + vote.Id;
+                    if (recorded.Contains(row) || refusals.Any(r => r.Row == row)) continue;
+                    refusals.Add((row, vote, reason));
+                    foreach (var delta in d.Deltas) deltas[delta.RowKey] = deltas.GetValueOrDefault(delta.RowKey) + delta.Delta;
+                    continue;
+                }
+            }
+            if (d.Skip) continue;
+            foreach (var delta in d.Deltas) deltas[delta.RowKey] = deltas.GetValueOrDefault(delta.RowKey) + delta.Delta;
+            state[rk] = d.Next;
+            if (!changedFans.Contains(rk)) changedFans.Add(rk);
+        }
+
+        var actions = new List<TableTransactionAction>();
+        var counters = new List<(string RowKey, long Value)?>();
+        foreach (var rk in changedFans)
+        {
+            var fan = state[rk]!;
+            var entity = new TableEntity(p.Key, rk)
+            {
+                ["Fan"] = fan.FanId,
+                ["Counted"] = !fan.Invalidated && fan.VoteCount > 0,
+                ["Invalidated"] = fan.Invalidated,
+                ["Doc"] = JsonSerializer.Serialize(fan, JsonDefaults.Options),
+            };
+            actions.Add(known.TryGetValue(rk, out var k) && k.Fan is not null
+                ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, k.ETag)
+                : new TableTransactionAction(TableTransactionActionType.Add, entity));
+            counters.Add(null);
+        }
+        foreach (var (row, vote, reason) in refusals)
+        {
+            actions.Add(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(p.Key, row)
+            {
+                ["VoteId"] = vote.Id, ["Fan"] = vote.Fan, ["Reason"] = reason, ["At"] = vote.At, ["Ip"] = vote.Ip,
+                ["Choices"] = vote.Choices is null ? null : JsonSerializer.Serialize(vote.Choices, JsonDefaults.Options),
+            }));
+            counters.Add(null);
+        }
+        foreach (var (row, delta) in deltas.Where(d => d.Value != 0).OrderBy(d => d.Key, StringComparer.Ordinal))
+        {
+            if (p.Counters!.TryGetValue(row, out var c))
+            {
+                actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace,
+                    new TableEntity(p.Key, row) { ["N"] = c.N + delta }, c.ETag));
+                counters.Add((row, c.N + delta));
+            }
+            else
+            {
+                actions.Add(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(p.Key, row) { ["N"] = delta }));
+                counters.Add((row, delta));
+            }
+        }
+        return new Plan(actions, counters, changed);
+    }
+
+    private async Task<(FanVote? Fan, ETag ETag)> ReadFanAsync(string pk, string rk)
+    {
+        var r = await Table.GetEntityIfExistsAsync<TableEntity>(pk, rk, ["Doc"]);
+        if (!r.HasValue || r.Value is null) return (null, default);
+        return (JsonSerializer.Deserialize<FanVote>(r.Value.GetString("Doc"), JsonDefaults.Options), r.Value.ETag);
+    }
+
+    private async Task<Dictionary<string, (long N, ETag ETag)>> ReadCountersAsync(string pk, CancellationToken ct)
+    {
+        var result = new Dictionary<string, (long, ETag)>();
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {"n|"} and RowKey lt {"n}"}");
+        await foreach (var e in Table.QueryAsync<TableEntity>(filter, select: ["RowKey", "N"], cancellationToken: ct))
+            result[e.RowKey] = (e.GetInt64("N") ?? 0, e.ETag);
+        return result;
+    }
+
+    /// <summary>Live counts of a round: the sum over its shards. Costs one query per shard whatever the number of votes.</summary>
+    public async Task<Dictionary<string, long>> ReadTallyAsync(string campaign, Round round, CancellationToken ct)
+    {
+        var parts = await Task.WhenAll(Enumerable.Range(0, round.Shards).Select(s => ReadCountersAsync(PartitionKey(campaign, round.Id, s), ct)));
+        var sum = new Dictionary<string, long>();
+        foreach (var part in parts)
+            foreach (var (row, c) in part) sum[row] = sum.GetValueOrDefault(row) + c.N;
+        return sum;
+    }
+
+    /// <summary>Refused and invalidated votes of a round, with their reasons (evidence for admins).</summary>
+    public async Task<List<RefusedVote>> ReadRefusalsAsync(string campaign, Round round, string? reason, int max, CancellationToken ct)
+    {
+        var list = new List<RefusedVote>();
+        for (var s = 0; s < round.Shards && list.Count < max; s++)
+        {
+            var pk = PartitionKey(campaign, round.Id, s);
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {"x|"} and RowKey lt {"x}"}");
+            await foreach (var e in Table.QueryAsync<TableEntity>(filter, cancellationToken: ct))
+            {
+                if (reason is not null && e.GetString("Reason") != reason) continue;
+                list.Add(new RefusedVote(e.GetString("VoteId"), e.GetString("Fan"), e.GetString("Reason"), e.GetDateTimeOffset("At") ?? default,
+                    e.GetString("Ip"), e.GetString("Choices") is { } c ? JsonSerializer.Deserialize<Dictionary<string, string>>(c, JsonDefaults.Options) : null, null));
+                if (list.Count >= max) break;
+            }
+            if (reason is null or RefusalReasons.Invalidated)
+            {
+                var inv = TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {"f|"} and RowKey lt {"f}"} and Invalidated eq true");
+                await foreach (var e in Table.QueryAsync<TableEntity>(inv, cancellationToken: ct))
+                {
+                    var fan = JsonSerializer.Deserialize<FanVote>(e.GetString("Doc"), JsonDefaults.Options)!;
+                    list.Add(new RefusedVote(fan.VoteId, fan.FanId, RefusalReasons.Invalidated, fan.InvalidatedAt ?? fan.At, null, fan.Choices,
+                        fan.InvalidatedNote));
+                    if (list.Count >= max) break;
+                }
+            }
+        }
+        return list;
+    }
+
+    /// <summary>The fan's own row in a round (their receipt), or null.</summary>
+    public async Task<FanVote?> ReadFanVoteAsync(string campaign, Round round, string fan)
+        => (await ReadFanAsync(PartitionKey(campaign, round.Id, VoteRules.Shard(fan, round.Shards)), FanRow(fan))).Fan;
+
+    public async IAsyncEnumerable<string> CountedFansAsync(string campaign, Round round, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        for (var s = 0; s < round.Shards; s++)
+        {
+            var pk = PartitionKey(campaign, round.Id, s);
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {"f|"} and RowKey lt {"f}"} and Counted eq true");
+            await foreach (var e in Table.QueryAsync<TableEntity>(filter, select: ["Fan"], cancellationToken: ct))
+                yield return e.GetString("Fan");
+        }
+    }
+
+    private sealed class Partition(string key)
+    {
+        public string Key { get; } = key;
+        public List<Work> Pending { get; } = [];
+        public bool Running;
+        public Dictionary<string, (long N, ETag ETag)>? Counters;
+    }
+
+    private sealed record Plan(List<TableTransactionAction> Actions, List<(string RowKey, long Value)?> Counters, Dictionary<Work, int> Changed);
+
+    private sealed class Work(VoteItem? vote, AdminOp? op, VoteMode mode, Round round)
+    {
+        public VoteItem? Vote { get; } = vote;
+        public AdminOp? Op { get; } = op;
+        public VoteMode Mode { get; } = mode;
+        public Round Round { get; } = round;
+        public TaskCompletionSource<int> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
+
+/// <summary>An admin change to one fan's row: invalidate (with a note) or restore.</summary>
+public sealed record AdminOp(bool Restore, string Actor, string? Note, string Fan = "");
+
+public sealed record RefusedVote(string? VoteId, string? Fan, string? Reason, DateTimeOffset At, string? Ip,
+    Dictionary<string, string>? Choices, string? Note);
