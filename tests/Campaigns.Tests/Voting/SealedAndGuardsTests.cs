@@ -117,7 +117,8 @@ public sealed class SealedAndGuardsTests
         await (await Vote(id, "r1", new { choices = Array.Empty<object>() })).Problem(400, "no_choices");
         await (await Vote(id, "r1", new { entryId = "e1" })).Problem(400, "not_an_entries_round");
         await (await Vote(id, "later", VotingKit.Choices(("colour", "red")))).Problem(409, "round_closed");
-        await (await Vote(id, "entries", new { entryId = "e1" })).Problem(409, "entry_voting_unavailable");
+        // Submissions provides the entry directory: an entry that does not exist (or is not approved) is a 404.
+        await (await Vote(id, "entries", new { entryId = "e1" })).Problem(404, "entry_not_found");
         await (await fan.PostRaw($"/api/campaigns/{id}/rounds/r1/votes", "{\"choices\": [")).Problem(400, "malformed_json");
         await (await fan.PostRaw($"/api/campaigns/{id}/rounds/r1/votes", "{\"choices\":{\"colour\":[\"red\",\"blue\"]}}")).Problem(400, "malformed_json");
         await (await fan.PostRaw($"/api/campaigns/{id}/rounds/r1/votes", "{\"choices\":[],\"weight\":10}")).Problem(400, "malformed_json");
