@@ -318,6 +318,18 @@ public sealed class VoteCounter(StorageClients storage, HotCache cache, VotingFa
         }
     }
 
+    /// <summary>The counted fan rows of a round (their latest vote and what it contributes).</summary>
+    public async IAsyncEnumerable<FanVote> CountedFanVotesAsync(string campaign, Round round, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        for (var s = 0; s < round.Shards; s++)
+        {
+            var pk = PartitionKey(campaign, round.Id, s);
+            var filter = TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {"f|"} and RowKey lt {"f}"} and Counted eq true");
+            await foreach (var e in Table.QueryAsync<TableEntity>(filter, select: ["Doc"], cancellationToken: ct))
+                yield return JsonSerializer.Deserialize<FanVote>(e.GetString("Doc"), JsonDefaults.Options)!;
+        }
+    }
+
     private sealed class Partition(string key)
     {
         public string Key { get; } = key;

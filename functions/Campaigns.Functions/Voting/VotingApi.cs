@@ -43,6 +43,7 @@ public static class VotingApi
         s.AddSingleton<VotingContracts>();
         s.AddSingleton<IVoteInvalidation>(sp => sp.GetRequiredService<VotingContracts>());
         s.AddSingleton<IVoterDirectory>(sp => sp.GetRequiredService<VotingContracts>());
+        s.AddSingleton<Moderation.IFanVoteCounts>(sp => sp.GetRequiredService<VotingContracts>());
         s.AddSingleton<IRevealedResults>(sp => sp.GetRequiredService<VotingContracts>());
         s.AddSingleton<IPhaseAction, VotingRevealAction>();
         if (bool.TryParse(builder.Configuration["Demo:Seed"], out var seed) && seed) s.AddSingleton<IStartupTask, VotingDemoSeed>();

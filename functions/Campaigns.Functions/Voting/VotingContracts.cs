@@ -7,8 +7,22 @@ namespace Campaigns.Voting;
 
 /// <summary>Voting's side of the capability seams (Platform/Contracts.cs).</summary>
 internal sealed class VotingContracts(BallotStore ballots, VoteCounter counter, RevealService reveal)
-    : IVoteInvalidation, IVoterDirectory, IRevealedResults
+    : IVoteInvalidation, IVoterDirectory, IRevealedResults, Moderation.IFanVoteCounts
 {
+    /// <summary>
+    /// Counted votes per fan whose latest vote lies in [from, to): a ballot counts 1 per round, entry voting one per
+    /// entry voted for. A fan who changed a "last vote wins" ballot counts once, at the instant of the change.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, long>> VotesCastAsync(string campaignId, DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (!CampaignRules.IdPattern().IsMatch(campaignId) || await ballots.GetCachedAsync(campaignId, ct) is not { } ballot) return result;
+        foreach (var round in ballot.Rounds)
+            await foreach (var fan in counter.CountedFanVotesAsync(campaignId, round, ct))
+                if (fan.At >= from && fan.At < to) result[fan.FanId] = result.GetValueOrDefault(fan.FanId) + fan.VoteCount;
+        return result;
+    }
+
     public async Task<int> InvalidateFanAsync(string campaignId, string fanId, string reason, string actor, CancellationToken ct)
         => await ForEachRound(campaignId, fanId, new AdminOp(false, actor, reason), ct);
 

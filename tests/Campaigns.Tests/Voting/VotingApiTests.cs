@@ -47,4 +47,28 @@ public sealed class VotingApiTests
         Assert.Equal("duplicate", item.GetProperty("reason").GetString());
         Assert.Equal("blue", item.GetProperty("choices").GetProperty("colour").GetString());
     }
+
+    [Fact]
+    public async Task Votes_cast_per_fan_feed_the_engaged_fan_ranking_and_leave_out_invalidated_fans()
+    {
+        await using var app = await TestApp.StartAsync(settings: VotingKit.Settings());
+        var now = DateTimeOffset.UtcNow;
+        var id = await VotingKit.CampaignAsync(app, now);
+        await VotingKit.PutBallotAsync(app, id, VotingKit.Ballot());
+        var fans = new[] { "fan-" + Guid.NewGuid().ToString("N")[..8], "fan-" + Guid.NewGuid().ToString("N")[..8] };
+        foreach (var f in fans)
+            Assert.Equal(202, (int)(await app.As("fan", f).PostAsJsonAsync($"/api/campaigns/{id}/rounds/r1/votes", VotingKit.Choices(("colour", "red")))).StatusCode);
+        await VotingKit.WaitAsync(app, id, t => t.GetProperty("votesCounted").GetInt64() == 2);
+
+        var counts = app.Service<global::Campaigns.Moderation.IFanVoteCounts>();
+        var cast = await counts.VotesCastAsync(id, now.AddMinutes(-5), now.AddMinutes(5), CancellationToken.None);
+        Assert.Equal(1, cast[fans[0]]);
+        Assert.Equal(1, cast[fans[1]]);
+        Assert.Empty(await counts.VotesCastAsync(id, now.AddMinutes(5), now.AddMinutes(10), CancellationToken.None));
+
+        await app.Service<global::Campaigns.Platform.IVoteInvalidation>().InvalidateFanAsync(id, fans[0], "test", "admin-1", CancellationToken.None);
+        cast = await counts.VotesCastAsync(id, now.AddMinutes(-5), now.AddMinutes(5), CancellationToken.None);
+        Assert.False(cast.ContainsKey(fans[0]));
+        Assert.Equal(1, cast[fans[1]]);
+    }
 }
