@@ -86,8 +86,9 @@ public sealed class OidcTests
         }
 
         // A fan from the consumer tenant with no roles claim is a fan; the profile endpoint answers 404 (no profile yet), not 401/403.
-        Assert.Equal(404, await Get("/api/me/profile", fans.Token("fan-1", "api://campaigns")));
-        Assert.Equal(403, await Get("/api/campaigns", fans.Token("fan-1", "api://campaigns")));
+        var fan = "oidc-fan-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal(404, await Get("/api/me/profile", fans.Token(fan, "api://campaigns")));
+        Assert.Equal(403, await Get("/api/campaigns", fans.Token(fan, "api://campaigns")));
         // Staff from the workforce tenant with an app role.
         Assert.Equal(200, await Get("/api/campaigns", staff.Token("alice", "api://campaigns-staff", "marketer")));
         // Staff token with the fans' audience, or signed by the other provider's key, is refused.
