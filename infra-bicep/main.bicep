@@ -215,6 +215,8 @@ var appSettings = {
   Submissions__BrandTerms: brandTerms
   Submissions__PrintBatchSchedule: '0 0 2 * * *'
   Submissions__PrintBatchSize: '500'
+  Submissions__ReviewRetryDelaySeconds: '30'
+  Submissions__ImagesQueue: 'submission-images'
   Voting__Queue: 'votes'
   Voting__CounterShards: '4'
   Voting__FlushConcurrency: '1'

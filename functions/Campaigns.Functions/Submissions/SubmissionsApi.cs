@@ -23,7 +23,6 @@ public static class SubmissionsApi
         s.AddOptions<SubmissionsOptions>().Bind(builder.Configuration.GetSection("Submissions")).ValidateOnStart();
         s.AddSingleton<IValidateOptions<SubmissionsOptions>, SubmissionsOptionsValidator>();
         s.AddTable(SubmissionStore.TableName);
-        s.AddQueue(ImagesQueue);
         foreach (var c in new[] { MediaStorage.UploadsContainer, MediaStorage.MediaContainer, MediaStorage.PreviewsContainer, MediaStorage.PrintContainer, MediaStorage.TemplatesContainer })
             s.AddContainer(c);
         s.AddSingleton(_ => TextSafety.Bundled);
@@ -34,8 +33,14 @@ public static class SubmissionsApi
         s.AddSingleton<IEntryDirectory>(sp => sp.GetRequiredService<SubmissionService>());
         s.AddSingleton<IEntryModeration>(sp => sp.GetRequiredService<SubmissionService>());
         s.AddSingleton<IStartupTask, MediaStorageSetup>();
-        s.AddQueueFunction(ProcessImageFunction, ImagesQueue, inv =>
-            inv.Service<SubmissionService>().ProcessImageAsync(inv.QueueMessage<ImageMessage>(JsonDefaults.Options), inv.Cancellation));
+        // The queue name is a setting read raw when the catalog is built, after every configuration source is added.
+        s.AddSingleton(sp => new FunctionDefinition(ProcessImageFunction,
+            new QueueTrigger(sp.GetRequiredService<IConfiguration>()["Submissions:ImagesQueue"] is { Length: > 0 } q ? q : ImagesQueue),
+            async inv =>
+            {
+                await inv.Service<SubmissionService>().ProcessImageAsync(inv.QueueMessage<ImageMessage>(JsonDefaults.Options), inv.Cancellation);
+                return null;
+            }));
         s.AddTimerFunction(SlotCleanupFunction, "0 */5 * * * *", inv => inv.Service<SubmissionService>().ExpireSlotsAsync(inv.Cancellation));
         s.AddTimerFunction(PrintBatchFunction, builder.Configuration["Submissions:PrintBatchSchedule"] ?? new SubmissionsOptions().PrintBatchSchedule,
             inv => inv.Service<Labels.LabelService>().ScheduledBatchesAsync(inv.Cancellation));
@@ -161,6 +166,12 @@ public sealed class SubmissionService(
                 new Dictionary<string, string[]> { ["reason"] = [verdict.Category ?? "text"] }));
 
         var entry = SubmissionRules.Create(SubmissionRules.NewEntryId(now, Random.Shared), fanId, campaign!, input, consent!, verdict, O, now);
+        // A text entry goes to review right away; a delayed back-up message, queued before the record, repeats that
+        // (idempotently) if the process stops in between — an accepted entry is never left without a review.
+        if (entry.Upload is null)
+            await storage.Queue(O.ImagesQueue).SendMessageAsync(
+                System.Text.Json.JsonSerializer.Serialize(new SubmissionsApi.ImageMessage(campaignId, entry.EntryId), JsonDefaults.Options),
+                visibilityTimeout: TimeSpan.FromSeconds(O.ReviewRetryDelaySeconds), cancellationToken: ct);
         await store.CreateAsync(entry, ct);
         UploadTicket? ticket = null;
         if (entry.Upload is { } u)
@@ -169,7 +180,15 @@ public sealed class SubmissionService(
             ticket = new UploadTicket(url, "PUT", new Dictionary<string, string> { ["x-ms-blob-type"] = "BlockBlob", ["Content-Type"] = u.DeclaredContentType },
                 u.ExpiresAt, entry.Kind == Kinds.Video ? O.MaxVideoBytes : O.MaxPhotoBytes);
         }
-        else await SendToReviewAsync(entry, ct);
+        else
+        {
+            try { await SendToReviewAsync(entry, ct); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The entry is stored and the back-up message will deliver it: the fan's submission stands.
+                logger.LogWarning(e, "Review request for {CampaignId}/{EntryId} failed; the back-up message will retry", campaignId, entry.EntryId);
+            }
+        }
         return (OwnView(entry), ticket);
     }
 
@@ -194,7 +213,7 @@ public sealed class SubmissionService(
         // Queue first, then record: a message for an entry still "awaiting_upload" is retried until the record lands,
         // whereas a recorded entry without a message would never be processed.
         if (completed!.Status == Statuses.Processing)
-            await storage.Queue(SubmissionsApi.ImagesQueue).SendMessageAsync(
+            await storage.Queue(O.ImagesQueue).SendMessageAsync(
                 System.Text.Json.JsonSerializer.Serialize(new SubmissionsApi.ImageMessage(campaignId, entryId), JsonDefaults.Options), ct);
         try { await store.ReplaceAsync(completed, etag, ct); }
         catch (RequestFailedException e) when (e.Status == 412)

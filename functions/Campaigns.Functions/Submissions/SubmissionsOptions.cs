@@ -31,6 +31,10 @@ public sealed class SubmissionsOptions
     public string PrintBatchSchedule { get; set; } = "0 0 2 * * *";
     /// <summary>Largest number of labels in one print batch.</summary>
     public int PrintBatchSize { get; set; } = 500;
+    /// <summary>Delay of the back-up message that re-sends a text entry to review if the direct request was interrupted.</summary>
+    public int ReviewRetryDelaySeconds { get; set; } = 30;
+    /// <summary>Queue of image-processing (and review back-up) messages.</summary>
+    public string ImagesQueue { get; set; } = SubmissionsApi.ImagesQueue;
 }
 
 public sealed class SubmissionsOptionsValidator : IValidateOptions<SubmissionsOptions>
@@ -52,6 +56,9 @@ public sealed class SubmissionsOptionsValidator : IValidateOptions<SubmissionsOp
         try { NCrontab.CrontabSchedule.Parse(o.PrintBatchSchedule, new NCrontab.CrontabSchedule.ParseOptions { IncludingSeconds = true }); }
         catch (Exception) { errors.Add("Setting 'Submissions__PrintBatchSchedule' must be a six-field NCRONTAB expression."); }
         if (o.PrintBatchSize is < 1 or > 5_000) errors.Add("Setting 'Submissions__PrintBatchSize' must be between 1 and 5000.");
+        if (!System.Text.RegularExpressions.Regex.IsMatch(o.ImagesQueue ?? "", "^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$"))
+            errors.Add("Setting 'Submissions__ImagesQueue' must be a valid queue name (3–63 lowercase letters, digits, single hyphens).");
+        if (o.ReviewRetryDelaySeconds is < 1 or > 600) errors.Add("Setting 'Submissions__ReviewRetryDelaySeconds' must be between 1 and 600.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
