@@ -202,4 +202,10 @@ public static partial class SubmissionRules
             UpdatedAt = d.At,
         }, null);
     }
+
+    /// <summary>Gallery order by revealed votes: most votes first, then newest, then entry id (a total, stable order).</summary>
+    public static IEnumerable<Entry> ByVotes(IEnumerable<Entry> entries, IReadOnlyDictionary<string, long> votes)
+        => entries.OrderByDescending(e => votes.GetValueOrDefault(e.EntryId))
+            .ThenByDescending(e => e.SubmittedAt ?? e.CreatedAt)
+            .ThenBy(e => e.EntryId, StringComparer.Ordinal);
 }

@@ -91,14 +91,38 @@ public static class SubmissionsApi
 
         var pub = app.MapGroup("/api/public/campaigns/{campaignId}").WithTags("Public").Public();
         pub.MapGet("/gallery", async (string campaignId, SubmissionService service, CampaignStore campaigns, TimeProvider time, HttpContext http,
-            int? pageSize, string? continuation, CancellationToken ct) =>
+            int? pageSize, string? continuation, string? order, string? round, IServiceProvider services, CancellationToken ct) =>
         {
             if (await campaigns.GetCachedAsync(campaignId, ct) is not { } c || !c.IsVisibleToPublic(time.GetUtcNow()))
                 return ApiProblem.NotFound("campaign_not_found", "The campaign").ToResult();
-            var (items, next) = await service.Store.GalleryAsync(campaignId, Math.Clamp(pageSize ?? 24, 1, 100), continuation, ct);
+            var size = Math.Clamp(pageSize ?? 24, 1, 100);
             http.Response.Headers.CacheControl = "public, max-age=15";
-            return Results.Ok(new { items = items.Select(service.GalleryView), continuation = next });
-        }).WithSummary("Approved entries, newest first, public fields and derivative URLs only; page with the continuation token.");
+            if (order is null or "newest")
+            {
+                var (items, next) = await service.Store.GalleryAsync(campaignId, size, continuation, ct);
+                return Results.Ok(new { items = items.Select(service.GalleryView), continuation = next });
+            }
+            if (order != "votes") return ApiProblem.Validation("order", "Use 'newest' or 'votes'.").ToResult();
+            // By votes only from revealed (frozen, signed) counts: while a round is open no ordering may leak a count.
+            if (round is null || !Voting.VoteRules.IdPattern().IsMatch(round)) return ApiProblem.Validation("round", "Name the entry-voting round whose revealed results order the gallery.").ToResult();
+            var revealed = services.GetService<IRevealedResults>() is { } results ? await results.GetRevealedAsync(campaignId, round, ct) : null;
+            if (revealed is null)
+                return new ApiProblem(409, "results_not_revealed", "The gallery can be ordered by votes once the round's results are revealed.").ToResult();
+            var offset = 0;
+            if (continuation is not null && (!int.TryParse(continuation, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out offset) || offset < 0))
+                return ApiProblem.Validation("continuation", "Not a continuation token of this listing.").ToResult();
+            var votes = revealed.Counts.Where(x => x.CategoryId == RevealedTally.EntriesCategory).ToDictionary(x => x.OptionId, x => x.Count);
+            var all = new List<Entry>();
+            await foreach (var e in service.Store.AllGalleryAsync(campaignId, ct)) all.Add(e);
+            var page = SubmissionRules.ByVotes(all, votes).Skip(offset).Take(size).ToList();
+            var more = offset + page.Count < all.Count;
+            return Results.Ok(new
+            {
+                items = page.Select(service.GalleryView),
+                votes = page.ToDictionary(e => e.EntryId, e => votes.GetValueOrDefault(e.EntryId)),
+                continuation = more ? (offset + page.Count).ToString(System.Globalization.CultureInfo.InvariantCulture) : null,
+            });
+        }).WithSummary("Approved entries with public fields and derivative URLs: newest first, or by revealed votes (order=votes&round=…); page with the continuation token.");
 
         var staff = app.MapGroup("/api/campaigns/{campaignId}/submission-settings").WithTags("Submissions");
         staff.MapPut("/", async (string campaignId, SubmissionSettings input, SubmissionService service, CancellationToken ct) =>
