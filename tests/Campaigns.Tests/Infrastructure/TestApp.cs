@@ -34,6 +34,12 @@ public sealed class TestApp : IAsyncDisposable
         ["Auth:DevSigningKey"] = DevKey,
         ["Telemetry:Exporter"] = "none",
         ["Logging:LogLevel:Default"] = "Warning",
+        // Each app gets its own work queues: apps of parallel tests share one Azurite, and a shared queue would let one
+        // app's triggers take another's messages into its own (differently faked) capabilities.
+        ["Submissions:ImagesQueue"] = "images-" + Guid.NewGuid().ToString("N")[..12],
+        ["Voting:Queue"] = "votes-" + Guid.NewGuid().ToString("N")[..12],
+        ["Winners:NotifyQueue"] = "notify-" + Guid.NewGuid().ToString("N")[..12],
+        ["Episodes:WebhookQueue"] = "ewh-" + Guid.NewGuid().ToString("N")[..12],
     };
 
     public static async Task<TestApp> StartAsync(Action<WebApplicationBuilder>? customize = null,

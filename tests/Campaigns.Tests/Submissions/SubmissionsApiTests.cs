@@ -199,7 +199,7 @@ public sealed class SubmissionsApiTests
         // Handled, not failed: a second delivery of the same message changes nothing and throws nothing.
         await app.Service<SubmissionService>().ProcessImageAsync(new SubmissionsApi.ImageMessage(campaignId, id1), CancellationToken.None);
         Assert.Equal("rejected", (await (await fan.GetAsync($"/api/me/submissions/{campaignId}/{id1}")).Json()).GetProperty("status").GetString());
-        var poison = app.Service<StorageClients>().Queue(SubmissionsApi.ImagesQueue + "-poison");
+        var poison = app.Service<StorageClients>().Queue(app.Service<Microsoft.Extensions.Options.IOptions<SubmissionsOptions>>().Value.ImagesQueue + "-poison");
         var peeked = (await poison.PeekMessagesAsync(32)).Value;
         Assert.DoesNotContain(peeked, m => m.Body.ToString().Contains(id1, StringComparison.Ordinal) || m.Body.ToString().Contains(id2, StringComparison.Ordinal));
     }
