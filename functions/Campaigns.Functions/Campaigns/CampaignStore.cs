@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -14,8 +13,7 @@ public sealed class CampaignStore(StorageClients storage, TimeProvider time)
 {
     public const string TableName = "campaigns";
     private const string Partition = "campaign";
-    private static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(2);
-    private readonly ConcurrentDictionary<string, (Campaign? Campaign, DateTimeOffset Until)> _cache = new();
+    private readonly TtlCache<Campaign> _cache = new(TimeSpan.FromSeconds(2), time);
 
     private TableClient Table => storage.Table(TableName);
 
@@ -41,21 +39,15 @@ public sealed class CampaignStore(StorageClients storage, TimeProvider time)
     }
 
     /// <summary>A read that may be up to two seconds old: for hot paths (vote accept) that only need windows and settings.</summary>
-    public async Task<Campaign?> GetCachedAsync(string id, CancellationToken ct)
-    {
-        var now = time.GetUtcNow();
-        if (_cache.TryGetValue(id, out var hit) && hit.Until > now) return hit.Campaign;
-        var loaded = (await GetAsync(id, ct))?.Campaign;
-        _cache[id] = (loaded, now + CacheTtl);
-        return loaded;
-    }
+    public Task<Campaign?> GetCachedAsync(string id, CancellationToken ct)
+        => _cache.GetAsync(id, async () => (await GetAsync(id, CancellationToken.None))?.Campaign);
 
     public async Task<ETag> ReplaceAsync(Campaign campaign, ETag ifMatch, CancellationToken ct)
     {
         try
         {
             var response = await Table.UpdateEntityAsync(ToEntity(campaign), ifMatch, TableUpdateMode.Replace, ct);
-            _cache.TryRemove(campaign.Id, out _);
+            _cache.Forget(campaign.Id);
             return response.Headers.ETag ?? default;
         }
         catch (RequestFailedException e) when (e.Status == 412)

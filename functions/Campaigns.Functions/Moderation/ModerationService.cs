@@ -66,25 +66,17 @@ public sealed class ModerationService(ModerationStore store, IOptions<Moderation
         if (!item.IsOpen) await ApplyAsync(item, ct);
     }
 
-    // The vote accept path asks for every vote: a per-campaign set of blocked fans, shared by concurrent callers and
-    // reloaded every few seconds, costs one query per campaign instead of one read per vote. This instance drops it on
-    // block/unblock; other instances see a change within BlockCacheTtl (documented in docs/moderation.md).
-    private static readonly TimeSpan BlockCacheTtl = TimeSpan.FromSeconds(2);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Task<HashSet<string>> Fans, DateTimeOffset Until)> _blocked = new();
+    // The vote accept path asks for every vote: a per-campaign set of blocked fans, reloaded every two seconds,
+    // costs one query per campaign instead of one read per vote. This instance forgets it on block/unblock; other
+    // instances see a change within the TTL (docs/moderation.md).
+    private readonly TtlCache<HashSet<string>> _blocked = new(TimeSpan.FromSeconds(2), time);
 
     public async Task<bool> IsBlockedAsync(string campaignId, string fanId, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        var entry = _blocked.AddOrUpdate(campaignId, _ => LoadBlocked(campaignId, now),
-            (_, old) => old.Until > now && !old.Fans.IsFaulted ? old : LoadBlocked(campaignId, now));
-        return (await entry.Fans.WaitAsync(ct)).Contains(fanId);
+        var fans = await _blocked.GetAsync(campaignId, async () =>
+            (await store.BlocksAsync(campaignId, CancellationToken.None)).Select(b => b.FanId).ToHashSet(StringComparer.Ordinal));
+        return fans!.Contains(fanId);
     }
-
-    private (Task<HashSet<string>>, DateTimeOffset) LoadBlocked(string campaignId, DateTimeOffset now)
-        => (LoadBlockedAsync(campaignId), now + BlockCacheTtl);
-
-    private async Task<HashSet<string>> LoadBlockedAsync(string campaignId)
-        => (await store.BlocksAsync(campaignId, CancellationToken.None)).Select(b => b.FanId).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Tells Submissions what the fan and the gallery now see. Returns false when Submissions is not deployed.</summary>
     public async Task<bool> ApplyAsync(ReviewItem item, CancellationToken ct)
@@ -208,7 +200,7 @@ public sealed class ModerationService(ModerationStore store, IOptions<Moderation
             if (!await store.CommitBlockAsync(block, current?.ETag, audit, ct))
                 throw new ProblemException(ApiProblem.Conflict("block_changed", "The fan's block changed meanwhile; try again."));
         }
-        _blocked.TryRemove(campaignId, out _);
+        _blocked.Forget(campaignId);
         var hidden = Entries is { } e ? await e.SetOwnerHiddenAsync(campaignId, fanId, true, ct) : 0;
         var invalidated = Votes is { } v ? await v.InvalidateFanAsync(campaignId, fanId, "blocked by moderation", actor, ct) : 0;
         if (hidden + invalidated > 0 && await store.GetBlockAsync(campaignId, fanId, ct) is { } latest)
@@ -235,7 +227,7 @@ public sealed class ModerationService(ModerationStore store, IOptions<Moderation
             null, null, new() { ["entriesRestored"] = shown, ["votesRestored"] = restored });
         if (!await store.CommitBlockAsync(block, current.ETag, audit, ct))
             throw new ProblemException(ApiProblem.Conflict("block_changed", "The fan's block changed meanwhile; try again."));
-        _blocked.TryRemove(campaignId, out _);
+        _blocked.Forget(campaignId);
         return new(block, Entries is not null, Votes is not null);
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
@@ -11,8 +10,7 @@ public sealed class BallotStore(StorageClients storage, TimeProvider time)
 {
     public const string TableName = "voteballots";
     private const string Row = "ballot";
-    private static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(2);
-    private readonly ConcurrentDictionary<string, (Ballot? Ballot, DateTimeOffset Until)> _cache = new();
+    private readonly TtlCache<Ballot> _cache = new(TimeSpan.FromSeconds(2), time);
 
     private TableClient Table => storage.Table(TableName);
 
@@ -24,14 +22,8 @@ public sealed class BallotStore(StorageClients storage, TimeProvider time)
     }
 
     /// <summary>Up to two seconds old: for the vote hot path. A round's shape is frozen once it opens, so staleness is harmless.</summary>
-    public async Task<Ballot?> GetCachedAsync(string campaignId, CancellationToken ct)
-    {
-        var now = time.GetUtcNow();
-        if (_cache.TryGetValue(campaignId, out var hit) && hit.Until > now) return hit.Ballot;
-        var loaded = (await GetAsync(campaignId, ct))?.Ballot;
-        _cache[campaignId] = (loaded, now + CacheTtl);
-        return loaded;
-    }
+    public Task<Ballot?> GetCachedAsync(string campaignId, CancellationToken ct)
+        => _cache.GetAsync(campaignId, async () => (await GetAsync(campaignId, CancellationToken.None))?.Ballot);
 
     /// <summary>Creates (ifMatch null: insert-if-absent) or replaces (ETag must match) the ballot.</summary>
     public async Task<ETag> SaveAsync(Ballot ballot, ETag? ifMatch, CancellationToken ct)
@@ -42,7 +34,7 @@ public sealed class BallotStore(StorageClients storage, TimeProvider time)
             var response = ifMatch is { } tag
                 ? await Table.UpdateEntityAsync(entity, tag, TableUpdateMode.Replace, ct)
                 : await Table.AddEntityAsync(entity, ct);
-            _cache.TryRemove(ballot.CampaignId, out _);
+            _cache.Forget(ballot.CampaignId);
             return response.Headers.ETag ?? default;
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412)

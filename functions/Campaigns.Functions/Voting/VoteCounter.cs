@@ -16,7 +16,7 @@ namespace Campaigns.Voting;
 /// transaction (≤ 100 entities) applies many votes. Within the process a partition has one committer at a time (no
 /// ETag fights); across instances the counter rows' ETags serialise writers.
 /// </summary>
-public sealed class VoteCounter(StorageClients storage, HotCache cache, VotingFaults faults, TimeProvider time, ILogger<VoteCounter> logger)
+public sealed class VoteCounter(StorageClients storage, BallotStore ballots, VotingFaults faults, TimeProvider time, ILogger<VoteCounter> logger)
 {
     public const string TableName = "votes";
     private const int MaxEntities = 100;
@@ -38,7 +38,7 @@ public sealed class VoteCounter(StorageClients storage, HotCache cache, VotingFa
         var works = new List<(string Pk, Work Work)>();
         foreach (var item in batch.Items)
         {
-            var ballot = await cache.BallotAsync(item.Campaign, ct)
+            var ballot = await ballots.GetCachedAsync(item.Campaign, ct)
                          ?? throw new InvalidOperationException($"Vote {item.Id} names campaign '{item.Campaign}' without a ballot.");
             var round = ballot.Find(item.Round) ?? throw new InvalidOperationException($"Vote {item.Id} names unknown round '{item.Round}'.");
             works.Add((PartitionKey(item.Campaign, item.Round, item.Shard), new Work(item, null, ballot.Mode, round)));

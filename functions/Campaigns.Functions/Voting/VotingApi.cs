@@ -30,7 +30,6 @@ public static class VotingApi
             async inv => { await VoteCounter.HandleAsync(inv); return null; }));
         s.AddSingleton<VotingFaults>();
         s.AddSingleton<BallotStore>();
-        s.AddSingleton<HotCache>();
         s.AddSingleton<VoteBuffer>();
         s.AddSingleton<VoteCounter>();
         s.AddSingleton<VoteRateLimits>();
@@ -96,7 +95,7 @@ public static class VotingApi
         return Results.Ok(View(b.Ballot, c.Campaign));
     }
 
-    private static async Task<IResult> PutBallot(string id, BallotInput input, BallotStore ballots, CampaignStore campaigns, HotCache cache,
+    private static async Task<IResult> PutBallot(string id, BallotInput input, BallotStore ballots, CampaignStore campaigns,
         IOptions<VotingOptions> options, TimeProvider time, HttpContext http, CancellationToken ct)
     {
         if (await campaigns.GetAsync(id, ct) is not { } c) return CampaignNotFound.ToResult();
@@ -106,7 +105,6 @@ public static class VotingApi
         var (ballot, errors) = VoteRules.Create(input, c.Campaign, current?.Ballot, options.Value.CounterShards, time.GetUtcNow());
         if (ballot is null) return ApiProblem.Validation(errors).ToResult();
         var etag = await ballots.SaveAsync(ballot, current is null ? null : ifMatch, ct);
-        cache.ForgetBallot(id);
         http.Response.Headers.ETag = etag.ToString("H");
         return Results.Ok(View(ballot, c.Campaign));
     }
@@ -142,14 +140,14 @@ public static class VotingApi
     };
 
     private static async Task<IResult> Vote(string id, string roundId, VoteInput input, ClaimsPrincipal user, HttpContext http,
-        HotCache cache, VoteBuffer buffer, VoteRateLimits limits, ICaptchaVerifier captcha,
+        CampaignStore campaigns, BallotStore ballots, VoteBuffer buffer, VoteRateLimits limits, ICaptchaVerifier captcha,
         IOptions<VotingOptions> options, IServiceProvider services, TimeProvider time, ILogger<VoteBuffer> logger, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        if (!CampaignRules.IdPattern().IsMatch(id) || await cache.CampaignAsync(id, ct) is not { } campaign
+        if (!CampaignRules.IdPattern().IsMatch(id) || await campaigns.GetCachedAsync(id, ct) is not { } campaign
             || !campaign.IsVisibleToPublic(now) || !campaign.Runs(CampaignFeature.Voting))
             return CampaignNotFound.ToResult();
-        if (!VoteRules.IdPattern().IsMatch(roundId) || await cache.BallotAsync(id, ct) is not { } ballot || ballot.Find(roundId) is not { } round)
+        if (!VoteRules.IdPattern().IsMatch(roundId) || await ballots.GetCachedAsync(id, ct) is not { } ballot || ballot.Find(roundId) is not { } round)
             return RoundNotFound.ToResult();
         var fan = user.Subject();
         if (fan.Length > VoteRules.MaxFanId || fan.Any(char.IsControl))
