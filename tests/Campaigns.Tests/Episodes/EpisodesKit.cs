@@ -43,9 +43,6 @@ internal sealed class EpisodesKit : IAsyncDisposable
         var app = await TestApp.StartAsync(b =>
         {
             b.Services.AddSingleton<TimeProvider>(time);
-            // The tests fire the scheduler themselves at explicit instants; a standalone timer firing on the same
-            // fake clock would race them (harmlessly, but assertions about who did what would be flaky).
-            foreach (var d in b.Services.Where(d => d.ImplementationType == typeof(StandaloneTimers)).ToList()) b.Services.Remove(d);
             b.Services.AddSingleton(new HostQueueSettings(16, 8, TimeSpan.FromMilliseconds(200), TimeSpan.Zero, 5));
             customize?.Invoke(b);
         }, settings ?? Settings());

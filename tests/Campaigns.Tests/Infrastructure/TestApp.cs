@@ -52,6 +52,12 @@ public sealed class TestApp : IAsyncDisposable
             foreach (var (k, v) in settings ?? new Dictionary<string, string?>()) all[k] = v;
             builder.Configuration.AddInMemoryCollection(all);
             customize?.Invoke(builder);
+            // An app on a fake clock fires its tests' handlers explicitly. Its standalone timers would run every sweep
+            // (slot expiry, print batches, …) at the fake instant over tables shared with the other tests' apps.
+            var clock = builder.Services.LastOrDefault(d => d.ServiceType == typeof(TimeProvider));
+            if (clock?.ImplementationInstance is { } instance && !ReferenceEquals(instance, TimeProvider.System))
+                foreach (var d in builder.Services.Where(d => d.ImplementationType == typeof(global::Campaigns.Hosting.StandaloneTimers)).ToList())
+                    builder.Services.Remove(d);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
