@@ -56,7 +56,7 @@ public sealed class SubmissionsOptionsValidator : IValidateOptions<SubmissionsOp
         try { NCrontab.CrontabSchedule.Parse(o.PrintBatchSchedule, new NCrontab.CrontabSchedule.ParseOptions { IncludingSeconds = true }); }
         catch (Exception) { errors.Add("Setting 'Submissions__PrintBatchSchedule' must be a six-field NCRONTAB expression."); }
         if (o.PrintBatchSize is < 1 or > 5_000) errors.Add("Setting 'Submissions__PrintBatchSize' must be between 1 and 5000.");
-        if (!System.Text.RegularExpressions.Regex.IsMatch(o.ImagesQueue ?? "", "^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$"))
+        if (!Platform.StorageNames.IsQueueName(o.ImagesQueue))
             errors.Add("Setting 'Submissions__ImagesQueue' must be a valid queue name (3–63 lowercase letters, digits, single hyphens).");
         if (o.ReviewRetryDelaySeconds is < 1 or > 600) errors.Add("Setting 'Submissions__ReviewRetryDelaySeconds' must be between 1 and 600.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -30,7 +30,7 @@ public sealed class VotingOptionsValidator : IValidateOptions<VotingOptions>
     public ValidateOptionsResult Validate(string? name, VotingOptions o)
     {
         var errors = new List<string>();
-        if (!Campaigns.CampaignRules.IdPattern().IsMatch(o.Queue ?? "")) errors.Add("Setting 'Voting__Queue' must be a queue name (3–63 lowercase letters, digits, hyphens).");
+        if (!Platform.StorageNames.IsQueueName(o.Queue)) errors.Add("Setting 'Voting__Queue' must be a queue name (3–63 lowercase letters, digits, hyphens).");
         if (o.CounterShards is < 1 or > 64) errors.Add("Setting 'Voting__CounterShards' must be 1..64.");
         if (o.FlushConcurrency is < 1 or > 16) errors.Add("Setting 'Voting__FlushConcurrency' must be 1..16.");
         if (o.PerFanPerMinute < 1) errors.Add("Setting 'Voting__PerFanPerMinute' must be ≥ 1.");

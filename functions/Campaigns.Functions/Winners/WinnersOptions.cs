@@ -44,7 +44,7 @@ public sealed class WinnersOptionsValidator : IValidateOptions<WinnersOptions>
             if (string.IsNullOrWhiteSpace(o.WebhookSecret) || Encoding.UTF8.GetByteCount(o.WebhookSecret) < 32)
                 errors.Add("Setting 'Winners__WebhookSecret' is required with Winners__WebhookUrl (at least 32 bytes).");
         }
-        if (!System.Text.RegularExpressions.Regex.IsMatch(o.NotifyQueue ?? "", "^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$"))
+        if (!Platform.StorageNames.IsQueueName(o.NotifyQueue))
             errors.Add("Setting 'Winners__NotifyQueue' must be a valid queue name (3–63 lowercase letters, digits, single hyphens).");
         if (o.ClaimDays is < 1 or > 365) errors.Add("Setting 'Winners__ClaimDays' must be between 1 and 365.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
