@@ -43,7 +43,7 @@ if (mode == "run" && args.Length >= 3)
     var concurrency = int.Parse(args[2], CultureInfo.InvariantCulture);
     var total = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 40;
     var limits = new ImageLimits(50_000_000, 16_384);
-    Console.Error.WriteLine(ImagePipeline.Init());
+    Console.Error.WriteLine(ImagePipeline.Init(concurrency));
 
     // Warm-up: load the native library and JIT the path once.
     if (!ImagePipeline.Process(files[0], limits).Ok) throw new InvalidOperationException("warm-up image was refused");

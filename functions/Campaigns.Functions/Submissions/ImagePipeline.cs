@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using NetVips;
 
 namespace Campaigns.Submissions;
@@ -27,7 +28,8 @@ public static class ImagePipeline
 {
     public const int Small = 320, Large = 1080;
     private const int Quality = 82;
-    private static readonly string[] AllowedLoaders = ["VipsForeignLoadJpegBuffer", "VipsForeignLoadPngBuffer", "VipsForeignLoadWebpBuffer"];
+    private const string JpegLoader = "VipsForeignLoadJpegBuffer";
+    private static readonly string[] AllowedLoaders = [JpegLoader, "VipsForeignLoadPngBuffer", "VipsForeignLoadWebpBuffer"];
 
     static ImagePipeline()
     {
@@ -37,8 +39,16 @@ public static class ImagePipeline
         Cache.MaxFiles = 0;
     }
 
-    /// <summary>Call once at start so the native library loads (and fails, if it must) before traffic.</summary>
-    public static string Init() => $"libvips {NetVips.NetVips.Version(0)}.{NetVips.NetVips.Version(1)}.{NetVips.NetVips.Version(2)}";
+    /// <summary>
+    /// Call once at start so the native library loads (and fails, if it must) before traffic. Images are processed
+    /// <paramref name="imagesAtOnce"/> at a time, each on its share of the cores: libvips' own worker threads beyond
+    /// that only contend (measured on 2 cores, 2 images at once: 1 thread each is ~5 % faster than 2).
+    /// </summary>
+    public static string Init(int imagesAtOnce)
+    {
+        NetVips.NetVips.Concurrency = Math.Max(1, Environment.ProcessorCount / Math.Max(1, imagesAtOnce));
+        return $"libvips {NetVips.NetVips.Version(0)}.{NetVips.NetVips.Version(1)}.{NetVips.NetVips.Version(2)}, {NetVips.NetVips.Concurrency} thread(s) per image";
+    }
 
     public static ImageOutcome Process(byte[] data, ImageLimits limits)
     {
@@ -70,8 +80,7 @@ public static class ImagePipeline
 
         try
         {
-            // The typed failOn argument is ignored by thumbnail_buffer (libvips #5195): the loader option string is what works.
-            using var thumb = Image.ThumbnailBuffer(data, Large, "[fail_on=error]", height: Large, size: Enums.Size.Down);
+            using var thumb = loader == JpegLoader ? JpegDisplayImage(data, width, height) : Thumbnail(data);
             using var srgb = ToSrgb(thumb);
             using var large = srgb.CopyMemory();
             var largeJpeg = Save(large);
@@ -83,6 +92,37 @@ public static class ImagePipeline
         }
         catch (VipsException) { return Unreadable(); }
     }
+
+    /// <summary>
+    /// JPEG → upright image at most <see cref="Large"/> px a side. libjpeg decodes straight at 1/2, 1/4 or 1/8 scale
+    /// (DCT scaling), so a 12 MP photo is decoded at 2000×1500, not 4000×3000; libvips' own thumbnail declines that
+    /// when less than 2× reduction would remain and decodes at full size (measured: 153 vs 113 CPU ms on a 4 MB 12 MP JPEG).
+    /// </summary>
+    private static Image JpegDisplayImage(byte[] data, int width, int height)
+    {
+        var shrink = JpegShrink(width, height);
+        // The typed failOn argument is ignored by some operations (libvips #5195): the loader option string is what works.
+        using var loaded = Image.NewFromBuffer(data, $"[shrink={shrink},fail_on=error]", access: Enums.Access.Sequential);
+        var scale = (double)Large / Math.Max(loaded.Width, loaded.Height);
+        using var resized = scale < 1 ? loaded.Resize(scale) : loaded.Copy();
+        // Decoded here (truncation fails here); rotating needs the whole image, so it comes after.
+        using var decoded = resized.CopyMemory();
+        using var upright = decoded.Autorot();
+        // Phones tag photos with Display P3 and similar: convert the pixels, as the profile is stripped on save.
+        return upright.Contains("icc-profile-data") ? upright.IccTransform("srgb", embedded: true) : upright.Copy();
+    }
+
+    /// <summary>The largest JPEG decode shrink (1, 2, 4 or 8) that keeps the long side at or above <see cref="Large"/>.</summary>
+    public static int JpegShrink(int width, int height)
+    {
+        var longSide = Math.Max(width, height);
+        var shrink = 1;
+        while (shrink < 8 && longSide / (shrink * 2) >= Large) shrink *= 2;
+        return shrink;
+    }
+
+    /// <summary>PNG and WebP: libvips' thumbnail (shrink-on-load where the format has it, alpha premultiplied while resizing).</summary>
+    private static Image Thumbnail(byte[] data) => Image.ThumbnailBuffer(data, Large, "[fail_on=error]", height: Large, size: Enums.Size.Down);
 
     private static ImageOutcome Unreadable() => ImageOutcome.Refused("unreadable_image", "The photo could not be read: it may be damaged or incomplete. Please upload it again.");
 
@@ -107,4 +147,14 @@ public static class ImagePipeline
     }
 
     private static byte[] Save(Image image) => image.JpegsaveBuffer(q: Quality, optimizeCoding: true, keep: Enums.ForeignKeep.None);
+}
+
+/// <summary>Loads libvips at start (a missing native library fails the start, not the first upload) and sizes its threads.</summary>
+internal sealed class ImagePipelineSetup(IOptions<SubmissionsOptions> options, ILogger<ImagePipelineSetup> logger) : IStartupTask
+{
+    public Task RunAsync(CancellationToken ct)
+    {
+        logger.LogInformation("Image pipeline: {Library}", ImagePipeline.Init(options.Value.ImageConcurrency));
+        return Task.CompletedTask;
+    }
 }

@@ -33,6 +33,7 @@ public static class SubmissionsApi
         s.AddSingleton<IEntryDirectory>(sp => sp.GetRequiredService<SubmissionService>());
         s.AddSingleton<IEntryModeration>(sp => sp.GetRequiredService<SubmissionService>());
         s.AddSingleton<IStartupTask, MediaStorageSetup>();
+        s.AddSingleton<IStartupTask, ImagePipelineSetup>();
         // The queue name is a setting read raw when the catalog is built, after every configuration source is added.
         s.AddSingleton(sp => new FunctionDefinition(ProcessImageFunction,
             new QueueTrigger(sp.GetRequiredService<IConfiguration>()["Submissions:ImagesQueue"] is { Length: > 0 } q ? q : ImagesQueue),

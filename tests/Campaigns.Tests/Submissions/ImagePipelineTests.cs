@@ -68,6 +68,65 @@ public sealed class ImagePipelineTests
     }
 
     [Fact]
+    public void A_large_rotated_jpeg_is_decoded_at_reduced_scale_and_still_fills_the_box_upright()
+    {
+        // 4000×2000 takes the half-scale decode (2000×1000), then 1080×540, then turned upright by orientation 6.
+        Assert.Equal(2, ImagePipeline.JpegShrink(4000, 2000));
+        var outcome = ImagePipeline.Process(TestImages.TaggedJpeg(4000, 2000, orientation: 6), Limits);
+        Assert.True(outcome.Ok, outcome.ReasonText);
+        var large = outcome.Derivatives.Single(d => d.Box == ImagePipeline.Large);
+        Assert.Equal((540, 1080), (large.Width, large.Height));
+        using var img = Image.NewFromBuffer(large.Jpeg);
+        Assert.Equal((540, 1080), (img.Width, img.Height));
+        var top = img.Getpoint(270, 100);
+        var bottom = img.Getpoint(270, 980);
+        Assert.True(top[0] > 200 && top[2] < 60, $"top is {string.Join(",", top)}: the left (red) half belongs on top");
+        Assert.True(bottom[2] > 200 && bottom[0] < 60, $"bottom is {string.Join(",", bottom)}");
+    }
+
+    [Theory]
+    [InlineData(4000, 3000, 2)]
+    [InlineData(3000, 4000, 2)]
+    [InlineData(2159, 1000, 1)] // half would be 1079 px: below the 1080 box, so no shrink
+    [InlineData(2160, 1000, 2)]
+    [InlineData(4320, 100, 4)]
+    [InlineData(16384, 16384, 8)] // libjpeg scales by 1/8 at most
+    [InlineData(1080, 1080, 1)]
+    [InlineData(200, 100, 1)]
+    public void Jpeg_decode_shrink_never_goes_below_the_large_box(int width, int height, int expected)
+    {
+        var shrink = ImagePipeline.JpegShrink(width, height);
+        Assert.Equal(expected, shrink);
+        Assert.True(Math.Max(width, height) / shrink >= Math.Min(ImagePipeline.Large, Math.Max(width, height)));
+    }
+
+    [Fact]
+    public void Display_p3_photos_are_converted_to_srgb_before_the_profile_is_stripped()
+    {
+        // A red stored in Display P3 (as phones save it). Shown without its profile it would look dull: the pipeline
+        // must convert the pixels, because the derivatives carry no profile.
+        using var red = (Image.Black(1600, 1200, bands: 3) + new double[] { 200, 40, 40 }).Cast(Enums.BandFormat.Uchar).Copy(interpretation: Enums.Interpretation.Srgb);
+        using var p3 = red.IccTransform("p3", inputProfile: "srgb");
+        var input = p3.JpegsaveBuffer(q: 95, keep: Enums.ForeignKeep.All);
+        using (var stored = Image.NewFromBuffer(input))
+        {
+            Assert.Contains("icc-profile-data", stored.GetFields());
+            Assert.True(stored.Getpoint(10, 10)[0] < 190, "the fixture holds P3 values, not sRGB ones");
+        }
+
+        var outcome = ImagePipeline.Process(input, Limits);
+
+        Assert.True(outcome.Ok, outcome.ReasonText);
+        foreach (var d in outcome.Derivatives)
+        {
+            using var img = Image.NewFromBuffer(d.Jpeg);
+            Assert.DoesNotContain("icc-profile-data", img.GetFields());
+            var p = img.Getpoint(img.Width / 2, img.Height / 2);
+            Assert.True(Math.Abs(p[0] - 200) <= 6 && Math.Abs(p[1] - 40) <= 8 && Math.Abs(p[2] - 40) <= 8, $"sRGB red expected, got {string.Join(",", p)}");
+        }
+    }
+
+    [Fact]
     public void A_50000_square_png_bomb_is_refused_from_its_header_without_decoding()
     {
         var bomb = TestImages.PngBomb();
@@ -97,6 +156,11 @@ public sealed class ImagePipelineTests
         var outcome = ImagePipeline.Process(truncated, Limits);
         Assert.Equal("unreadable_image", outcome.ReasonCode);
         Assert.Contains("could not be read", outcome.ReasonText);
+
+        // The same through the reduced-scale decode that large photos take.
+        var large = TestImages.NoisyJpeg(4000, 3000);
+        Assert.Equal(2, ImagePipeline.JpegShrink(4000, 3000));
+        Assert.Equal("unreadable_image", ImagePipeline.Process(large[..(large.Length * 6 / 10)], Limits).ReasonCode);
     }
 
     [Fact]
