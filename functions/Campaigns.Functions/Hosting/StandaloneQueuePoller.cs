@@ -32,9 +32,19 @@ public sealed class StandaloneQueuePoller(
         var queue = storage.Queue(trigger.QueueName);
         var poison = storage.Queue(trigger.QueueName + "-poison");
         var idle = TimeSpan.FromMilliseconds(50);
+        // Like the host: up to batchSize messages per receive, and the next receive as soon as no more than
+        // newBatchThreshold are still being handled (so at most batchSize + newBatchThreshold run at once).
+        var inFlight = new HashSet<Task>();
+        var slotFreed = new SemaphoreSlim(0);
         logger.LogInformation("Standalone trigger polling queue {Queue} for {FunctionName}", trigger.QueueName, function.Name);
         while (!stopping.IsCancellationRequested)
         {
+            lock (inFlight) inFlight.RemoveWhere(t => t.IsCompleted);
+            if (inFlight.Count > settings.NewBatchThreshold)
+            {
+                try { await slotFreed.WaitAsync(stopping); } catch (OperationCanceledException) { break; }
+                continue;
+            }
             QueueMessage[] batch;
             try
             {
@@ -56,8 +66,16 @@ public sealed class StandaloneQueuePoller(
             }
             idle = TimeSpan.FromMilliseconds(50);
             // In-flight handlers are not cancelled by shutdown: each finishes (or fails and is released) so nothing is lost.
-            await Task.WhenAll(batch.Select(m => HandleAsync(function, queue, poison, m)));
+            foreach (var m in batch)
+            {
+                var handling = HandleAsync(function, queue, poison, m);
+                lock (inFlight) inFlight.Add(handling);
+                _ = handling.ContinueWith(_ => slotFreed.Release(), TaskScheduler.Default);
+            }
         }
+        Task[] remaining;
+        lock (inFlight) remaining = [.. inFlight];
+        await Task.WhenAll(remaining);
     }
 
     private async Task HandleAsync(FunctionDefinition function, QueueClient queue, QueueClient poison, QueueMessage message)

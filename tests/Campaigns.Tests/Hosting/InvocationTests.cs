@@ -129,6 +129,49 @@ public sealed class InvocationTests
     }
 
     [Fact]
+    public async Task Standalone_takes_a_new_batch_once_no_more_than_new_batch_threshold_messages_are_still_running()
+    {
+        var queueName = "gate-" + Guid.NewGuid().ToString("N")[..10];
+        // Base64, as host.json tells the trigger to expect.
+        var queue = new QueueClient(Azurite.Instance.ConnectionString, queueName, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        await queue.CreateAsync();
+        // Two quick messages, then slow ones that wait for the gate.
+        foreach (var text in new[] { "fast", "fast" }.Concat(Enumerable.Repeat("slow", 8))) await queue.SendMessageAsync(text);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int running = 0, done = 0;
+        await using var app = await TestApp.StartAsync(b =>
+        {
+            b.Services.AddQueueFunction("TestGate", queueName, async inv =>
+            {
+                Interlocked.Increment(ref running);
+                if (inv.QueueMessageText().Contains("slow", StringComparison.Ordinal)) await gate.Task;
+                Interlocked.Decrement(ref running);
+                Interlocked.Increment(ref done);
+            });
+            // batchSize 4, newBatchThreshold 2, as the Functions host reads them from host.json.
+            b.Services.AddSingleton(new HostQueueSettings(4, 2, TimeSpan.FromMilliseconds(100), TimeSpan.Zero, 3));
+        });
+
+        try
+        {
+            // First batch: fast, fast, slow, slow. Once the fast two are done only 2 run, so the next 4 are taken
+            // without waiting for the slow ones; then 6 > 2 run and no further batch is taken until some finish.
+            var until = DateTime.UtcNow.AddSeconds(15);
+            while (Volatile.Read(ref running) != 6)
+            {
+                if (DateTime.UtcNow > until) Assert.Fail($"expected a second batch alongside the slow first one: {Volatile.Read(ref running)} running, {Volatile.Read(ref done)} done");
+                await Task.Delay(50);
+            }
+            await Task.Delay(1000);
+            Assert.Equal(6, Volatile.Read(ref running));
+            Assert.Equal(2, Volatile.Read(ref done));
+        }
+        finally { gate.TrySetResult(); } // a failed check must not leave handlers waiting at shutdown
+        await WaitFor(() => Volatile.Read(ref done) == 10, TimeSpan.FromSeconds(20), "all ten messages");
+        await WaitFor(() => queue.GetProperties().Value.ApproximateMessagesCount == 0, TimeSpan.FromSeconds(10), "every message deleted");
+    }
+
+    [Fact]
     public async Task Standalone_timer_fires_on_its_schedule_with_timer_info()
     {
         var seen = new ConcurrentQueue<Probe>();
