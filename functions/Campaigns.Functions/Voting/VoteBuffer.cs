@@ -25,6 +25,7 @@ public sealed class VoteBuffer : IDisposable
 {
     private const int MaxItems = 200;
     private const int MaxBytes = 44 * 1024; // Base64 adds a third: stays under 64 KiB.
+    private const int BusyBatch = 16;
     private static readonly int[] BackoffMs = [50, 100, 200, 400, 800, 1600];
 
     private readonly Channel<Pending> _channel = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = false });
@@ -55,20 +56,38 @@ public sealed class VoteBuffer : IDisposable
     private async Task FlushLoopAsync()
     {
         var reader = _channel.Reader;
+        var linger = TimeSpan.FromMilliseconds(_options.FlushLingerMs);
         Pending? carry = null;
         var batch = new List<Pending>(MaxItems);
+        var size = 0;
+        bool Take(Pending p)
+        {
+            if (size + p.Json.Length + 1 > MaxBytes && batch.Count > 0) { carry = p; return false; }
+            batch.Add(p);
+            size += p.Json.Length + 1;
+            return true;
+        }
+        var busy = false;
         while (carry is not null || await reader.WaitToReadAsync())
         {
             batch.Clear();
-            var size = 64;
-            if (carry is not null) { batch.Add(carry); size += carry.Json.Length + 1; carry = null; }
-            while (batch.Count < MaxItems && reader.TryRead(out var p))
+            size = 64;
+            if (carry is { } c) { carry = null; Take(c); }
+            while (batch.Count < MaxItems && carry is null && reader.TryRead(out var p)) Take(p);
+            // Under load (the last message was far from empty) wait briefly for more votes, so one message and one
+            // counter pass carry more of them; an idle buffer sends at once, adding no latency to a lone vote.
+            if (busy && linger > TimeSpan.Zero && batch.Count > 0 && batch.Count < MaxItems && carry is null)
             {
-                if (size + p.Json.Length + 1 > MaxBytes && batch.Count > 0) { carry = p; break; }
-                batch.Add(p);
-                size += p.Json.Length + 1;
+                using var wait = new CancellationTokenSource(linger);
+                try
+                {
+                    while (batch.Count < MaxItems && carry is null && await reader.WaitToReadAsync(wait.Token))
+                        while (batch.Count < MaxItems && carry is null && reader.TryRead(out var p)) Take(p);
+                }
+                catch (OperationCanceledException) { }
             }
             if (batch.Count == 0) continue;
+            busy = batch.Count >= BusyBatch;
             try
             {
                 await SendAsync(batch);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Data.Tables;
 using Campaigns.Platform;
+using Microsoft.Extensions.Options;
 
 namespace Campaigns.Voting;
 
@@ -16,7 +17,8 @@ namespace Campaigns.Voting;
 /// transaction (≤ 100 entities) applies many votes. Within the process a partition has one committer at a time (no
 /// ETag fights); across instances the counter rows' ETags serialise writers.
 /// </summary>
-public sealed class VoteCounter(StorageClients storage, BallotStore ballots, VotingFaults faults, TimeProvider time, ILogger<VoteCounter> logger)
+public sealed class VoteCounter(StorageClients storage, BallotStore ballots, VotingFaults faults, TimeProvider time,
+    IOptions<VotingOptions> options, ILogger<VoteCounter> logger)
 {
     public const string TableName = "votes";
     private const int MaxEntities = 100;
@@ -24,10 +26,24 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
     private const int MaxAttempts = 40;
 
     private readonly ConcurrentDictionary<string, Partition> _partitions = new();
+    // Transactions in flight at once, across partitions. A partition waiting for a slot keeps collecting votes, so under
+    // load transactions grow (up to 100 entities) instead of multiplying: fewer storage operations per vote.
+    private readonly SemaphoreSlim _commitSlots = new(options.Value.CounterConcurrency);
     private TableClient Table => storage.Table(TableName);
+
+    /// <summary>The one row holding every count of a partition except entry counts (JSON in <c>Counts</c>).</summary>
+    public const string PackedRow = "n|all";
+    private static readonly string EntryCountPrefix = VoteRules.CountRow(Contracts.EntriesCategory, "");
 
     public static string PartitionKey(string campaign, string round, int shard) => $"{campaign}|{round}|{shard:D2}";
     public static string FanRow(string fan) => "f|" + TableKeys.Escape(fan);
+
+    /// <summary>
+    /// Where a count is stored. A ballot round has at most 48 options, so all its counts share one row and a transaction
+    /// rewrites one counter entity, not one per option (fewer entities and request units per vote). Entry counts keep a
+    /// row each (property <c>N</c>): a round may have any number of entries.
+    /// </summary>
+    public static string CounterRowOf(string count) => count.StartsWith(EntryCountPrefix, StringComparison.Ordinal) ? count : PackedRow;
 
     /// <summary>The queue trigger: one message carries a group-committed batch of votes and refusals.</summary>
     public static Task HandleAsync(Hosting.FunctionInvocation invocation)
@@ -72,24 +88,29 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
     {
         while (true)
         {
+            await _commitSlots.WaitAsync();
             List<Work> take;
-            lock (p)
-            {
-                if (p.Pending.Count == 0) { p.Running = false; return; }
-                take = p.Pending.Take(MaxTake).ToList();
-                p.Pending.RemoveRange(0, take.Count);
-            }
             try
             {
-                var leftover = await CommitAsync(p, take);
-                if (leftover.Count > 0) lock (p) p.Pending.InsertRange(0, leftover);
+                lock (p)
+                {
+                    if (p.Pending.Count == 0) { p.Running = false; return; }
+                    take = p.Pending.Take(MaxTake).ToList();
+                    p.Pending.RemoveRange(0, take.Count);
+                }
+                try
+                {
+                    var leftover = await CommitAsync(p, take);
+                    if (leftover.Count > 0) lock (p) p.Pending.InsertRange(0, leftover);
+                }
+                catch (Exception e)
+                {
+                    p.Counters = null;
+                    logger.LogWarning(e, "Counting in partition {Partition} failed; the message will be delivered again", p.Key);
+                    foreach (var w in take) w.Done.TrySetException(e);
+                }
             }
-            catch (Exception e)
-            {
-                p.Counters = null;
-                logger.LogWarning(e, "Counting in partition {Partition} failed; the message will be delivered again", p.Key);
-                foreach (var w in take) w.Done.TrySetException(e);
-            }
+            finally { _commitSlots.Release(); }
         }
     }
 
@@ -102,7 +123,7 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
         var backoff = 0;
         for (var attempt = 1; ; attempt++)
         {
-            p.Counters ??= await ReadCountersAsync(p.Key, CancellationToken.None);
+            p.Counters ??= await ReadCounterRowsAsync(p.Key, works[0].Round, CancellationToken.None);
             var ordered = works.OrderBy(w => w.Op is null ? 0 : 1).ThenBy(w => w.Vote?.At).ThenBy(w => w.Vote?.Id, StringComparer.Ordinal).ToList();
             var leftover = new List<Work>();
             Plan plan;
@@ -124,7 +145,7 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
                 for (var i = 0; i < plan.Actions.Count; i++)
                 {
                     if (plan.Counters[i] is { } row && response.Value[i].Headers.ETag is { } etag)
-                        p.Counters[row.RowKey] = (row.Value, etag);
+                        p.Counters[row.RowKey] = (row.Counts, etag);
                 }
                 if (faults.AfterCommit is { } fault) await fault(p.Key);
                 foreach (var w in ordered) w.Done.TrySetResult(plan.Changed.GetValueOrDefault(w));
@@ -205,7 +226,7 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
         }
 
         var actions = new List<TableTransactionAction>();
-        var counters = new List<(string RowKey, long Value)?>();
+        var counters = new List<(string RowKey, Dictionary<string, long> Counts)?>();
         foreach (var rk in changedFans)
         {
             var fan = state[rk]!;
@@ -230,19 +251,18 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
             }));
             counters.Add(null);
         }
-        foreach (var (row, delta) in deltas.Where(d => d.Value != 0).OrderBy(d => d.Key, StringComparer.Ordinal))
+        foreach (var group in deltas.Where(d => d.Value != 0).GroupBy(d => CounterRowOf(d.Key)).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            if (p.Counters!.TryGetValue(row, out var c))
-            {
-                actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace,
-                    new TableEntity(p.Key, row) { ["N"] = c.N + delta }, c.ETag));
-                counters.Add((row, c.N + delta));
-            }
-            else
-            {
-                actions.Add(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(p.Key, row) { ["N"] = delta }));
-                counters.Add((row, delta));
-            }
+            var exists = p.Counters!.TryGetValue(group.Key, out var current);
+            var counts = exists ? new Dictionary<string, long>(current.Counts) : [];
+            foreach (var (count, delta) in group) counts[count] = counts.GetValueOrDefault(count) + delta;
+            var entity = new TableEntity(p.Key, group.Key);
+            if (group.Key == PackedRow) entity["Counts"] = JsonSerializer.Serialize(counts.Where(c => c.Value != 0).ToDictionary(), JsonDefaults.Options);
+            else entity["N"] = counts.GetValueOrDefault(group.Key);
+            actions.Add(exists
+                ? new TableTransactionAction(TableTransactionActionType.UpdateReplace, entity, current.ETag)
+                : new TableTransactionAction(TableTransactionActionType.Add, entity));
+            counters.Add((group.Key, counts));
         }
         return new Plan(actions, counters, changed);
     }
@@ -254,22 +274,32 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
         return (JsonSerializer.Deserialize<FanVote>(r.Value.GetString("Doc"), JsonDefaults.Options), r.Value.ETag);
     }
 
-    private async Task<Dictionary<string, (long N, ETag ETag)>> ReadCountersAsync(string pk, CancellationToken ct)
+    /// <summary>The counter rows of one partition: for a ballot round a point read of the packed row, else a range of rows.</summary>
+    private async Task<Dictionary<string, (Dictionary<string, long> Counts, ETag ETag)>> ReadCounterRowsAsync(string pk, Round round, CancellationToken ct)
     {
-        var result = new Dictionary<string, (long, ETag)>();
+        var result = new Dictionary<string, (Dictionary<string, long>, ETag)>();
+        void Add(TableEntity e) => result[e.RowKey] = (e.RowKey == PackedRow
+            ? JsonSerializer.Deserialize<Dictionary<string, long>>(e.GetString("Counts") ?? "{}", JsonDefaults.Options) ?? []
+            : new Dictionary<string, long> { [e.RowKey] = e.GetInt64("N") ?? 0 }, e.ETag);
+        if (round.Kind == RoundKind.Ballot)
+        {
+            var packed = await Table.GetEntityIfExistsAsync<TableEntity>(pk, PackedRow, ["RowKey", "Counts"], ct);
+            if (packed.HasValue && packed.Value is not null) Add(packed.Value);
+            return result;
+        }
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {"n|"} and RowKey lt {"n}"}");
-        await foreach (var e in Table.QueryAsync<TableEntity>(filter, select: ["RowKey", "N"], cancellationToken: ct))
-            result[e.RowKey] = (e.GetInt64("N") ?? 0, e.ETag);
+        await foreach (var e in Table.QueryAsync<TableEntity>(filter, select: ["RowKey", "N", "Counts"], cancellationToken: ct)) Add(e);
         return result;
     }
 
-    /// <summary>Live counts of a round: the sum over its shards. Costs one query per shard whatever the number of votes.</summary>
+    /// <summary>Live counts of a round: the sum over its shards. Costs one read per shard whatever the number of votes.</summary>
     public async Task<Dictionary<string, long>> ReadTallyAsync(string campaign, Round round, CancellationToken ct)
     {
-        var parts = await Task.WhenAll(Enumerable.Range(0, round.Shards).Select(s => ReadCountersAsync(PartitionKey(campaign, round.Id, s), ct)));
+        var parts = await Task.WhenAll(Enumerable.Range(0, round.Shards).Select(s => ReadCounterRowsAsync(PartitionKey(campaign, round.Id, s), round, ct)));
         var sum = new Dictionary<string, long>();
         foreach (var part in parts)
-            foreach (var (row, c) in part) sum[row] = sum.GetValueOrDefault(row) + c.N;
+            foreach (var row in part.Values)
+                foreach (var (count, n) in row.Counts) sum[count] = sum.GetValueOrDefault(count) + n;
         return sum;
     }
 
@@ -335,10 +365,11 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
         public string Key { get; } = key;
         public List<Work> Pending { get; } = [];
         public bool Running;
-        public Dictionary<string, (long N, ETag ETag)>? Counters;
+        /// <summary>The partition's counter rows as last written or read (counts, ETag); null = read them again.</summary>
+        public Dictionary<string, (Dictionary<string, long> Counts, ETag ETag)>? Counters;
     }
 
-    private sealed record Plan(List<TableTransactionAction> Actions, List<(string RowKey, long Value)?> Counters, Dictionary<Work, int> Changed);
+    private sealed record Plan(List<TableTransactionAction> Actions, List<(string RowKey, Dictionary<string, long> Counts)?> Counters, Dictionary<Work, int> Changed);
 
     private sealed class Work(VoteItem? vote, AdminOp? op, VoteMode mode, Round round)
     {

@@ -9,9 +9,13 @@ public sealed class VotingOptions
     /// <summary>Queue carrying group-committed vote batches to the counter.</summary>
     public string Queue { get; set; } = "votes";
     /// <summary>Counter shards per round (fixed per round when the round is created): partitions the tally so no partition is hot.</summary>
-    public int CounterShards { get; set; } = 4;
+    public int CounterShards { get; set; } = 16;
+    /// <summary>Counter transactions in flight at once per instance; fewer means bigger transactions (fewer storage operations per vote).</summary>
+    public int CounterConcurrency { get; set; } = 4;
     /// <summary>Concurrent group-commit flushes; fewer means bigger batches (fewer storage operations per vote).</summary>
     public int FlushConcurrency { get; set; } = 1;
+    /// <summary>Under load, how long a flush waits for more votes to fill its queue message (0 = never waits).</summary>
+    public int FlushLingerMs { get; set; } = 20;
     /// <summary>Per fan and campaign: ballots accepted per minute (token bucket, per instance).</summary>
     public int PerFanPerMinute { get; set; } = 10;
     /// <summary>Per client IP (per /64 for IPv6): votes per minute without a CAPTCHA; beyond it a CAPTCHA is required, not a lockout.</summary>
@@ -33,6 +37,8 @@ public sealed class VotingOptionsValidator : IValidateOptions<VotingOptions>
         if (!Platform.StorageNames.IsQueueName(o.Queue)) errors.Add("Setting 'Voting__Queue' must be a queue name (3–63 lowercase letters, digits, hyphens).");
         if (o.CounterShards is < 1 or > 64) errors.Add("Setting 'Voting__CounterShards' must be 1..64.");
         if (o.FlushConcurrency is < 1 or > 16) errors.Add("Setting 'Voting__FlushConcurrency' must be 1..16.");
+        if (o.FlushLingerMs is < 0 or > 200) errors.Add("Setting 'Voting__FlushLingerMs' must be 0..200.");
+        if (o.CounterConcurrency is < 1 or > 64) errors.Add("Setting 'Voting__CounterConcurrency' must be 1..64.");
         if (o.PerFanPerMinute < 1) errors.Add("Setting 'Voting__PerFanPerMinute' must be ≥ 1.");
         if (o.PerIpPerMinute < 1) errors.Add("Setting 'Voting__PerIpPerMinute' must be ≥ 1.");
         if (o.CaptchaProvider is not ("local" or "siteverify")) errors.Add("Setting 'Voting__CaptchaProvider' must be 'local' or 'siteverify'.");

@@ -18,9 +18,10 @@ public sealed class ExactlyOnceTests
         var id = await VotingKit.CampaignAsync(app, DateTimeOffset.UtcNow);
         await VotingKit.PutBallotAsync(app, id, VotingKit.Ballot());
         var now = DateTimeOffset.UtcNow;
-        var items = Enumerable.Range(0, 40).Select(i => new VoteItem($"v{i:D3}", id, "r1", $"fan-{i}", now, VoteRules.Shard($"fan-{i}", 4),
+        var shards = (await app.Service<BallotStore>().GetAsync(id, default))!.Value.Ballot.Find("r1")!.Shards;
+        var items = Enumerable.Range(0, 40).Select(i => new VoteItem($"v{i:D3}", id, "r1", $"fan-{i}", now, VoteRules.Shard($"fan-{i}", shards),
             new() { ["colour"] = i % 3 == 0 ? "red" : "blue" })).ToList();
-        items.Add(new VoteItem("x-refused-1", id, "r1", "fan-0", now, VoteRules.Shard("fan-0", 4), new() { ["colour"] = "green" }, RefusalReasons.RateLimited));
+        items.Add(new VoteItem("x-refused-1", id, "r1", "fan-0", now, VoteRules.Shard("fan-0", shards), new() { ["colour"] = "green" }, RefusalReasons.RateLimited));
         var message = JsonSerializer.Serialize(new VoteBatch("batch-1", items), JsonDefaults.Options);
         var invoker = app.Service<FunctionInvoker>();
         var function = app.Service<FunctionCatalog>().Find(VotingApi.CounterFunction)!;
@@ -37,6 +38,18 @@ public sealed class ExactlyOnceTests
         Assert.Equal(14, VotingKit.Count(tally, "colour", "red"));
         Assert.Equal(26, VotingKit.Count(tally, "colour", "blue"));
         Assert.Equal(1, VotingKit.Refused(tally, "rate_limited"));
+
+        // A ballot round keeps every count of a shard in one row, so each transaction rewrites one counter entity.
+        var table = app.Service<StorageClients>().Table(VoteCounter.TableName);
+        var counterRows = new List<string>();
+        for (var shard = 0; shard < shards; shard++)
+        {
+            var pk = VoteCounter.PartitionKey(id, "r1", shard);
+            await foreach (var e in table.QueryAsync<Azure.Data.Tables.TableEntity>($"PartitionKey eq '{pk}' and RowKey ge 'n|' and RowKey lt 'n}}'"))
+                counterRows.Add(e.RowKey);
+        }
+        Assert.NotEmpty(counterRows);
+        Assert.All(counterRows, r => Assert.Equal(VoteCounter.PackedRow, r));
     }
 
     [Fact]
