@@ -34,6 +34,28 @@ start_azurite() {
   return 1
 }
 
+# start_azurite_services DATA_DIR BLOB QUEUE TABLE: Blob, Queue and Table as three Azurite processes, in memory.
+# In Azure they are separate services; in one Azurite process they share one Node event loop, so a long table
+# transaction would hold up every queue send behind it, which Azure never does. Sets AZURITE_PIDS (blob queue table).
+start_azurite_services() {
+  local dir="$1" blob="$2" queue="$3" table="$4" common=(--skipApiVersionCheck --disableTelemetry --silent --inMemoryPersistence)
+  mkdir -p "$dir"
+  "$ROOT/node_modules/.bin/azurite-blob" "${common[@]}" --blobHost 127.0.0.1 --blobPort "$blob" >"$dir/azurite-blob.log" 2>&1 &
+  AZURITE_PIDS="$!"
+  "$ROOT/node_modules/.bin/azurite-queue" "${common[@]}" --queueHost 127.0.0.1 --queuePort "$queue" >"$dir/azurite-queue.log" 2>&1 &
+  AZURITE_PIDS="$AZURITE_PIDS $!"
+  "$ROOT/node_modules/.bin/azurite-table" "${common[@]}" --tableHost 127.0.0.1 --tablePort "$table" >"$dir/azurite-table.log" 2>&1 &
+  AZURITE_PIDS="$AZURITE_PIDS $!"
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$table") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$queue") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$blob") 2>/dev/null; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "Azurite did not start; see $dir/azurite-*.log" >&2
+  return 1
+}
+
 azurite_connection_string() {
   local blob="$1" queue="$2" table="$3"
   echo "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$blob/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$queue/devstoreaccount1;TableEndpoint=http://127.0.0.1:$table/devstoreaccount1;"
