@@ -218,7 +218,7 @@ var appSettings = {
   Submissions__ReviewRetryDelaySeconds: '30'
   Submissions__ImagesQueue: 'submission-images'
   Voting__Queue: 'votes'
-  Voting__CounterShards: '16'
+  Voting__CounterShards: '64'
   Voting__CounterConcurrency: '4'
   Voting__FlushConcurrency: '1'
   Voting__FlushLingerMs: '20'

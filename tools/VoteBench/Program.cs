@@ -10,16 +10,18 @@ using System.Text.Json;
 // Usage:
 //   VoteBench bare --urls http://127.0.0.1:PORT           the bare Kestrel endpoint (the ceiling)
 //   VoteBench run --service URL --bare URL --key DEVKEY [--duration S] [--clients N] [--campaign ID] [--round ID]
+//   VoteBench table --connection CONNECTION_STRING [--rows N] [--shards S]   the table store's own write rate as it fills
 return args.FirstOrDefault() switch
 {
     "bare" => await Bare.RunAsync(args),
+    "table" => await TableCeiling.RunAsync(args),
     "run" => await Bench.RunAsync(Options.Parse(args)),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: VoteBench bare --urls URL | run --service URL --bare URL --key KEY [--duration S] [--clients N]");
+    Console.Error.WriteLine("usage: VoteBench bare --urls URL | run --service URL --bare URL --key KEY [--duration S] [--clients N] | table --connection CS [--rows N] [--shards S]");
     return 2;
 }
 
@@ -260,5 +262,64 @@ static class Bench
         }
         await Task.WhenAll(inflight);
         phase.Seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+}
+
+/// <summary>
+/// The storage side's ceiling for counting: transactions shaped like the vote counter's (per shard partition: new fan
+/// rows of ~300 bytes plus one replaced counter row, up to 100 entities), two in flight, into a fresh table. Prints
+/// the rate per band of rows already stored, because a store whose writes cost more as it fills shows it here.
+/// </summary>
+static class TableCeiling
+{
+    public static async Task<int> RunAsync(string[] a)
+    {
+        string Get(string name, string fallback) { var i = Array.IndexOf(a, name); return i >= 0 && i + 1 < a.Length ? a[i + 1] : fallback; }
+        var connection = Get("--connection", "");
+        if (connection.Length == 0) { Console.Error.WriteLine("--connection is required"); return 2; }
+        var rows = int.Parse(Get("--rows", "200000"), CultureInfo.InvariantCulture);
+        var shards = int.Parse(Get("--shards", "16"), CultureInfo.InvariantCulture);
+        var table = new Azure.Data.Tables.TableClient(connection, "ceiling" + Guid.NewGuid().ToString("N")[..8]);
+        await table.CreateAsync();
+        var doc = new string('x', 260);
+        var counters = new Azure.ETag?[shards];
+        const int perTransaction = 99, band = 50_000;
+        long written = 0, bandStart = 0;
+        var sw = Stopwatch.StartNew();
+        var next = 0;
+        async Task Worker(int worker)
+        {
+            while (true)
+            {
+                var n = Interlocked.Increment(ref next) - 1;
+                var first = (long)n * perTransaction;
+                if (first >= rows) return;
+                // Two workers never share a shard at once: worker w takes shards w, w+2, …
+                var shard = (n * 2 + worker) % shards;
+                var pk = $"bench|final|{shard:D2}";
+                var actions = new List<Azure.Data.Tables.TableTransactionAction>();
+                for (var i = 0; i < perTransaction; i++)
+                    actions.Add(new(Azure.Data.Tables.TableTransactionActionType.Add,
+                        new Azure.Data.Tables.TableEntity(pk, $"f|fan-{first + i}") { ["Doc"] = doc, ["Counted"] = true }));
+                var counter = new Azure.Data.Tables.TableEntity(pk, "n|all") { ["Counts"] = $"{{\"n|t|counted\":{first}}}" };
+                actions.Add(counters[shard] is { } etag
+                    ? new(Azure.Data.Tables.TableTransactionActionType.UpdateReplace, counter, etag)
+                    : new(Azure.Data.Tables.TableTransactionActionType.Add, counter));
+                var response = await table.SubmitTransactionAsync(actions);
+                counters[shard] = response.Value[^1].Headers.ETag;
+                var total = Interlocked.Add(ref written, perTransaction);
+                if (total / band != (total - perTransaction) / band)
+                {
+                    var seconds = sw.Elapsed.TotalSeconds;
+                    sw.Restart();
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"rows={bandStart}-{total} fan_rows_per_s={(total - bandStart) / seconds:F0} ms_per_row={1000 * seconds / (total - bandStart):F3}"));
+                    bandStart = total;
+                }
+            }
+        }
+        await Task.WhenAll(Worker(0), Worker(1));
+        await table.DeleteAsync();
+        return 0;
     }
 }

@@ -9,7 +9,7 @@ public sealed class VotingOptions
     /// <summary>Queue carrying group-committed vote batches to the counter.</summary>
     public string Queue { get; set; } = "votes";
     /// <summary>Counter shards per round (fixed per round when the round is created): partitions the tally so no partition is hot.</summary>
-    public int CounterShards { get; set; } = 16;
+    public int CounterShards { get; set; } = 64;
     /// <summary>Counter transactions in flight at once per instance; fewer means bigger transactions (fewer storage operations per vote).</summary>
     public int CounterConcurrency { get; set; } = 4;
     /// <summary>Concurrent group-commit flushes; fewer means bigger batches (fewer storage operations per vote).</summary>
