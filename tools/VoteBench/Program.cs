@@ -9,7 +9,7 @@ using System.Text.Json;
 
 // Usage:
 //   VoteBench bare --urls http://127.0.0.1:PORT           the bare Kestrel endpoint (the ceiling)
-//   VoteBench run --service URL --bare URL --key DEVKEY [--duration S] [--clients N] [--campaign ID] [--round ID]
+//   VoteBench run --service URL --bare URL --key DEVKEY [--duration S] [--clients N] [--drain-timeout S] [--campaign ID] [--round ID]
 //   VoteBench table --connection CONNECTION_STRING [--rows N] [--shards S]   the table store's own write rate as it fills
 return args.FirstOrDefault() switch
 {
@@ -25,7 +25,8 @@ static int Usage()
     return 2;
 }
 
-sealed record Options(string Service, string BareUrl, string Key, int Duration, int Clients, string Campaign, string Round, string Audience, string Issuer)
+sealed record Options(string Service, string BareUrl, string Key, int Duration, int Clients, string Campaign, string Round, string Audience, string Issuer,
+    int DrainTimeout)
 {
     public static Options Parse(string[] a)
     {
@@ -36,7 +37,7 @@ sealed record Options(string Service, string BareUrl, string Key, int Duration, 
         }
         return new Options(Get("--service"), Get("--bare"), Get("--key"), int.Parse(Get("--duration", "20"), CultureInfo.InvariantCulture),
             int.Parse(Get("--clients", "512"), CultureInfo.InvariantCulture), Get("--campaign", "configure-the-911"), Get("--round", "final"),
-            Get("--audience", "campaigns-api"), Get("--issuer", "campaigns-dev"));
+            Get("--audience", "campaigns-api"), Get("--issuer", "campaigns-dev"), int.Parse(Get("--drain-timeout", "600"), CultureInfo.InvariantCulture));
     }
 }
 
@@ -189,7 +190,7 @@ static class Bench
 
         var unique = new HashSet<string>(warm.VoteIds.Keys.Concat(peak.VoteIds.Keys).Concat(paced.VoteIds.Keys));
         long counted = 0, ops = 0;
-        var drainDeadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 300;
+        var drainDeadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * o.DrainTimeout;
         while (Stopwatch.GetTimestamp() < drainDeadline)
         {
             (counted, ops) = await Stats();
