@@ -16,6 +16,18 @@ free_port() {
     || node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
 
+# wait_for_ports PORT...: true once every port on 127.0.0.1 accepts a connection, false after ~10 s.
+wait_for_ports() {
+  local port up
+  for _ in $(seq 1 100); do
+    up=1
+    for port in "$@"; do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { up=0; break; }; done
+    [ "$up" = 1 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # start_azurite DATA_DIR BLOB QUEUE TABLE: starts Azurite on loopback and waits until it answers.
 start_azurite() {
   local dir="$1" blob="$2" queue="$3" table="$4"
@@ -24,14 +36,7 @@ start_azurite() {
     --blobHost 127.0.0.1 --queueHost 127.0.0.1 --tableHost 127.0.0.1 \
     --blobPort "$blob" --queuePort "$queue" --tablePort "$table" --location "$dir" >"$dir/azurite.log" 2>&1 &
   AZURITE_PID=$!
-  for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$table") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$queue") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$blob") 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "Azurite did not start; see $dir/azurite.log" >&2
-  return 1
+  wait_for_ports "$blob" "$queue" "$table" || { echo "Azurite did not start; see $dir/azurite.log" >&2; return 1; }
 }
 
 # start_azurite_services DATA_DIR BLOB QUEUE TABLE: Blob, Queue and Table as three Azurite processes, in memory.
@@ -46,14 +51,7 @@ start_azurite_services() {
   AZURITE_PIDS="$AZURITE_PIDS $!"
   "$ROOT/node_modules/.bin/azurite-table" "${common[@]}" --tableHost 127.0.0.1 --tablePort "$table" >"$dir/azurite-table.log" 2>&1 &
   AZURITE_PIDS="$AZURITE_PIDS $!"
-  for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$table") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$queue") 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$blob") 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "Azurite did not start; see $dir/azurite-*.log" >&2
-  return 1
+  wait_for_ports "$blob" "$queue" "$table" || { echo "Azurite did not start; see $dir/azurite-*.log" >&2; return 1; }
 }
 
 azurite_connection_string() {
