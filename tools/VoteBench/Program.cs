@@ -279,13 +279,15 @@ static class TableCeiling
         var connection = Get("--connection", "");
         if (connection.Length == 0) { Console.Error.WriteLine("--connection is required"); return 2; }
         var rows = int.Parse(Get("--rows", "200000"), CultureInfo.InvariantCulture);
-        var shards = int.Parse(Get("--shards", "16"), CultureInfo.InvariantCulture);
+        var shards = int.Parse(Get("--shards", "64"), CultureInfo.InvariantCulture);
+        if (shards < 2 || shards % 2 != 0) { Console.Error.WriteLine("--shards must be even (each of the two writers owns half of them)"); return 2; }
         var table = new Azure.Data.Tables.TableClient(connection, "ceiling" + Guid.NewGuid().ToString("N")[..8]);
         await table.CreateAsync();
         var doc = new string('x', 260);
         var counters = new Azure.ETag?[shards];
         const int perTransaction = 99, band = 50_000;
         long written = 0, bandStart = 0;
+        var report = new Lock();
         var sw = Stopwatch.StartNew();
         var next = 0;
         async Task Worker(int worker)
@@ -295,7 +297,7 @@ static class TableCeiling
                 var n = Interlocked.Increment(ref next) - 1;
                 var first = (long)n * perTransaction;
                 if (first >= rows) return;
-                // Two workers never share a shard at once: worker w takes shards w, w+2, …
+                // Two workers never share a shard: with an even shard count, worker w only takes shards of w's parity.
                 var shard = (n * 2 + worker) % shards;
                 var pk = $"bench|final|{shard:D2}";
                 var actions = new List<Azure.Data.Tables.TableTransactionAction>();
@@ -310,6 +312,7 @@ static class TableCeiling
                 counters[shard] = response.Value[^1].Headers.ETag;
                 var total = Interlocked.Add(ref written, perTransaction);
                 if (total / band != (total - perTransaction) / band)
+                lock (report)
                 {
                     var seconds = sw.Elapsed.TotalSeconds;
                     sw.Restart();
