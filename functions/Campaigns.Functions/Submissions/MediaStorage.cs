@@ -98,10 +98,11 @@ public sealed class MediaStorage(StorageClients storage, IOptions<SubmissionsOpt
     }
 
     /// <summary>The original as it was checked at completion; null when it is gone or was overwritten since.</summary>
-    public async Task<byte[]?> DownloadOriginalAsync(string blobName, string? etag, CancellationToken ct)
+    /// <remarks>Returned as downloaded: a 12 MP photo is megabytes, and a copy of it would be one more large-object allocation.</remarks>
+    public async Task<BinaryData?> DownloadOriginalAsync(string blobName, string? etag, CancellationToken ct)
     {
         var options = new BlobDownloadOptions { Conditions = etag is null ? null : new BlobRequestConditions { IfMatch = new ETag(etag) } };
-        try { return (await Uploads.GetBlobClient(blobName).DownloadContentAsync(options, ct)).Value.Content.ToArray(); }
+        try { return (await Uploads.GetBlobClient(blobName).DownloadContentAsync(options, ct)).Value.Content; }
         catch (RequestFailedException e) when (e.Status is 404 or 412) { return null; }
     }
 

@@ -274,7 +274,7 @@ public sealed class SubmissionService(
             // The host hands over a batch of up to 16 messages at once; decoding them all together would multiply peak memory.
             await _imageSlots.WaitAsync(ct);
             ImageOutcome outcome;
-            try { outcome = ImagePipeline.Process(data, ImageLimits.From(O)); }
+            try { outcome = ImagePipeline.Process(data.ToMemory(), ImageLimits.From(O)); }
             finally { _imageSlots.Release(); }
             MediaInfo? info = null;
             if (outcome.Ok)

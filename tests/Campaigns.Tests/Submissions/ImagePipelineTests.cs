@@ -164,6 +164,22 @@ public sealed class ImagePipelineTests
     }
 
     [Fact]
+    public void An_upload_held_in_part_of_a_larger_buffer_is_read_as_exactly_that_part()
+    {
+        // Downloads arrive as a slice of the storage client's buffer: the pipeline reads that slice, not the array behind it.
+        var full = TestImages.NoisyJpeg(1200, 900);
+        var padded = new byte[full.Length + 16];
+        full.CopyTo(padded, 16);
+        var whole = ImagePipeline.Process(new ReadOnlyMemory<byte>(padded, 16, full.Length), Limits);
+        Assert.True(whole.Ok, whole.ReasonText);
+        Assert.Equal((1080, 810), (whole.Width, whole.Height));
+
+        // The first 60 %, with the rest of the photo still in the array right after the slice: still truncated.
+        var cut = ImagePipeline.Process(new ReadOnlyMemory<byte>(full, 0, full.Length * 6 / 10), Limits);
+        Assert.Equal("unreadable_image", cut.ReasonCode);
+    }
+
+    [Fact]
     public void Garbage_after_a_jpeg_signature_is_unreadable_not_an_exception()
     {
         var junk = new byte[4096];

@@ -333,7 +333,7 @@ public sealed class SubmissionsApiTests
         await media.Uploads.GetBlobClient(blobName).UploadAsync(BinaryData.FromBytes(jpeg));
         var (size, head, etag) = await media.ProbeUploadAsync(blobName, CancellationToken.None);
         Assert.Equal((jpeg.Length, ContentSniffer.Jpeg), (size, ContentSniffer.Sniff(head)));
-        Assert.Equal(jpeg, await media.DownloadOriginalAsync(blobName, etag, CancellationToken.None));
+        Assert.Equal(jpeg, (await media.DownloadOriginalAsync(blobName, etag, CancellationToken.None))?.ToArray());
 
         await media.Uploads.GetBlobClient(blobName).UploadAsync(BinaryData.FromBytes(TestImages.Html), overwrite: true);
         Assert.Null(await media.DownloadOriginalAsync(blobName, etag, CancellationToken.None));
