@@ -100,7 +100,11 @@ public static partial class LabelRenderer
     {
         if (background is not null)
         {
-            using var bg = Image.ThumbnailBuffer(background, w, "[fail_on=error]", height: h, size: Enums.Size.Force);
+            // ThumbnailBuffer would report its copy of the background to the GC as memory pressure for every label,
+            // forcing full collections through a print batch (see ImagePipeline). This copy is libvips' own: the image is
+            // evaluated after this method returns, so it must not read a pinned array whose pin ends with the Source.
+            using var source = Source.NewFromMemory(background.AsSpan());
+            using var bg = Image.ThumbnailSource(source, w, "[fail_on=error]", height: h, size: Enums.Size.Force);
             using var srgb = bg.Interpretation == Enums.Interpretation.Srgb ? bg.Copy() : bg.Colourspace(Enums.Interpretation.Srgb);
             return srgb.HasAlpha() ? srgb.Flatten(background: Rgb(t.BackgroundColor)) : srgb.Copy();
         }

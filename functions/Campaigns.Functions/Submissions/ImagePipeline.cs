@@ -98,7 +98,8 @@ public static class ImagePipeline
     /// <summary>
     /// libvips reads a whole array where it lies (pinned), anything else from one native copy. Image.NewFromBuffer
     /// would copy it into a blob that it reports to the GC as memory pressure, which forced a full, process-wide
-    /// collection every image or two (measured: 33 gen-2 GCs in 60 images, none since).
+    /// collection every image or two (measured: 43–81 gen-2 GCs in 90 images, none since). The pin ends when the Source
+    /// is disposed, so every image read from it is evaluated within <see cref="Process"/>, which returns bytes only.
     /// </summary>
     private static Source OpenSource(ReadOnlyMemory<byte> data) =>
         MemoryMarshal.TryGetArray(data, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length
