@@ -35,14 +35,13 @@ public sealed class StandaloneQueuePoller(
         // Like the host: up to batchSize messages per receive, and the next receive as soon as no more than
         // newBatchThreshold are still being handled (so at most batchSize + newBatchThreshold run at once).
         var inFlight = new HashSet<Task>();
-        var slotFreed = new SemaphoreSlim(0);
         logger.LogInformation("Standalone trigger polling queue {Queue} for {FunctionName}", trigger.QueueName, function.Name);
         while (!stopping.IsCancellationRequested)
         {
-            lock (inFlight) inFlight.RemoveWhere(t => t.IsCompleted);
+            inFlight.RemoveWhere(t => t.IsCompleted);
             if (inFlight.Count > settings.NewBatchThreshold)
             {
-                try { await slotFreed.WaitAsync(stopping); } catch (OperationCanceledException) { break; }
+                try { await Task.WhenAny(inFlight).WaitAsync(stopping); } catch (OperationCanceledException) { break; }
                 continue;
             }
             QueueMessage[] batch;
@@ -66,16 +65,9 @@ public sealed class StandaloneQueuePoller(
             }
             idle = TimeSpan.FromMilliseconds(50);
             // In-flight handlers are not cancelled by shutdown: each finishes (or fails and is released) so nothing is lost.
-            foreach (var m in batch)
-            {
-                var handling = HandleAsync(function, queue, poison, m);
-                lock (inFlight) inFlight.Add(handling);
-                _ = handling.ContinueWith(_ => slotFreed.Release(), TaskScheduler.Default);
-            }
+            foreach (var m in batch) inFlight.Add(HandleAsync(function, queue, poison, m));
         }
-        Task[] remaining;
-        lock (inFlight) remaining = [.. inFlight];
-        await Task.WhenAll(remaining);
+        await Task.WhenAll(inFlight);
     }
 
     private async Task HandleAsync(FunctionDefinition function, QueueClient queue, QueueClient poison, QueueMessage message)

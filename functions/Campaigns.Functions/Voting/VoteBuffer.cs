@@ -60,12 +60,11 @@ public sealed class VoteBuffer : IDisposable
         Pending? carry = null;
         var batch = new List<Pending>(MaxItems);
         var size = 0;
-        bool Take(Pending p)
+        void Take(Pending p)
         {
-            if (size + p.Json.Length + 1 > MaxBytes && batch.Count > 0) { carry = p; return false; }
+            if (size + p.Json.Length + 1 > MaxBytes && batch.Count > 0) { carry = p; return; }
             batch.Add(p);
             size += p.Json.Length + 1;
-            return true;
         }
         var busy = false;
         while (carry is not null || await reader.WaitToReadAsync())
