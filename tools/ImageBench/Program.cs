@@ -54,7 +54,7 @@ if (mode == "run" && args.Length >= 3)
 
     var next = -1;
     var machineBefore = MachineCpu.Read();
-    var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+    var gcBefore = (Gen0: GC.CollectionCount(0), Gen2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration());
     var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
     var sw = Stopwatch.StartNew();
     var workers = Enumerable.Range(0, concurrency).Select(_ => Task.Run(() =>
@@ -74,7 +74,7 @@ if (mode == "run" && args.Length >= 3)
     // CPU time per image depends less on what else the machine runs than images/s does. Steal is the share of the
     // run the hypervisor gave this VM's vCPUs to someone else: images/s can only be judged next to it.
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"cpu_ms_per_image={cpu.TotalMilliseconds / total:F0} cpu_steal_pct={machine.StealPercent:F0} gc0={GC.CollectionCount(0) - gcBefore.Item1} gc2={GC.CollectionCount(2) - gcBefore.Item2} gc_pause_ms={(GC.GetTotalPauseDuration() - gcBefore.Item3).TotalMilliseconds:F0} load_average={load} cores={Environment.ProcessorCount}"));
+        $"cpu_ms_per_image={cpu.TotalMilliseconds / total:F0} cpu_steal_pct={machine.StealPercent:F0} gc0={GC.CollectionCount(0) - gcBefore.Gen0} gc2={GC.CollectionCount(2) - gcBefore.Gen2} gc_pause_ms={(GC.GetTotalPauseDuration() - gcBefore.Pause).TotalMilliseconds:F0} load_average={load} cores={Environment.ProcessorCount}"));
 
     var peakKb = File.ReadLines("/proc/self/status").Where(l => l.StartsWith("VmHWM:", StringComparison.Ordinal))
         .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture)).FirstOrDefault();

@@ -28,13 +28,16 @@ static int Usage()
 sealed record Options(string Service, string BareUrl, string Key, int Duration, int Clients, string Campaign, string Round, string Audience, string Issuer,
     int DrainTimeout)
 {
+    /// <summary>The value after <paramref name="name"/>, else <paramref name="fallback"/>; without a fallback the option is required.</summary>
+    public static string Get(string[] a, string name, string? fallback = null)
+    {
+        var i = Array.IndexOf(a, name);
+        return i >= 0 && i + 1 < a.Length ? a[i + 1] : fallback ?? throw new ArgumentException($"{name} is required");
+    }
+
     public static Options Parse(string[] a)
     {
-        string Get(string name, string? fallback = null)
-        {
-            var i = Array.IndexOf(a, name);
-            return i >= 0 && i + 1 < a.Length ? a[i + 1] : fallback ?? throw new ArgumentException($"{name} is required");
-        }
+        string Get(string name, string? fallback = null) => Options.Get(a, name, fallback);
         return new Options(Get("--service"), Get("--bare"), Get("--key"), int.Parse(Get("--duration", "20"), CultureInfo.InvariantCulture),
             int.Parse(Get("--clients", "512"), CultureInfo.InvariantCulture), Get("--campaign", "configure-the-911"), Get("--round", "final"),
             Get("--audience", "campaigns-api"), Get("--issuer", "campaigns-dev"), int.Parse(Get("--drain-timeout", "600"), CultureInfo.InvariantCulture));
@@ -275,7 +278,7 @@ static class TableCeiling
 {
     public static async Task<int> RunAsync(string[] a)
     {
-        string Get(string name, string fallback) { var i = Array.IndexOf(a, name); return i >= 0 && i + 1 < a.Length ? a[i + 1] : fallback; }
+        string Get(string name, string fallback) => Options.Get(a, name, fallback);
         var connection = Get("--connection", "");
         if (connection.Length == 0) { Console.Error.WriteLine("--connection is required"); return 2; }
         var rows = int.Parse(Get("--rows", "200000"), CultureInfo.InvariantCulture);
@@ -311,7 +314,7 @@ static class TableCeiling
                 var response = await table.SubmitTransactionAsync(actions);
                 counters[shard] = response.Value[^1].Headers.ETag;
                 var total = Interlocked.Add(ref written, perTransaction);
-                if (total / band != (total - perTransaction) / band)
+                if (total / band == (total - perTransaction) / band) continue;
                 lock (report)
                 {
                     var seconds = sw.Elapsed.TotalSeconds;
