@@ -9,6 +9,7 @@ using Campaigns.Platform;
 using Campaigns.Winners;
 using Campaigns.Submissions;
 using Campaigns.Voting;
+using Campaigns.Workspaces;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -61,6 +62,7 @@ public static class CampaignsApp
         s.AddSingleton<StorageInitializer>();
         s.AddSingleton<FunctionCatalog>();
         s.AddSingleton<FunctionInvoker>();
+        s.AddSingleton<InvocationGuard>();
         s.AddSingleton(_ => HostQueueSettings.Load(Path.Combine(AppContext.BaseDirectory, "host.json")));
         s.AddHostedService<StartupTasks>();
         s.AddHostedService<StandaloneQueuePoller>();
@@ -69,6 +71,7 @@ public static class CampaignsApp
         s.AddFunction(new FunctionDefinition("Api", new HttpTrigger("{*path}", ["get", "post", "put", "patch", "delete"])));
 
         // Capabilities: one Add… and one Map… line each.
+        builder.AddWorkspaces();
         builder.AddCampaigns();
         builder.AddFans();
         builder.AddDemo();
@@ -82,15 +85,18 @@ public static class CampaignsApp
         customize?.Invoke(builder);
 
         var app = builder.Build();
+        DeploymentGuard.ThrowIfUnsafe(builder.Configuration);
         app.UseExceptionHandler();
         app.UseStatusCodePages(StatusCodeProblems.WriteAsync);
         app.UseAuthentication();
         app.UseAuthorization();
+        app.Use(WorkspaceAccess.Middleware);
 
         app.MapGet("/", () => Results.Ok(new { service = "campaigns" })).AllowAnonymous().ExcludeFromDescription();
         app.MapOpenApi("/api/openapi.json").AllowAnonymous();
         app.MapHealth();
         app.MapFunctionInvocations();
+        app.MapWorkspaces();
         app.MapCampaigns();
         app.MapFans();
         app.MapModeration();

@@ -30,7 +30,8 @@ public sealed record CampaignInput(
     CampaignWindows? Windows = null,
     Eligibility? Eligibility = null,
     VersionedText? Rules = null,
-    VersionedText? Consent = null);
+    VersionedText? Consent = null,
+    string? WorkspaceId = null);
 
 public sealed record Campaign(
     string Id,
@@ -47,7 +48,8 @@ public sealed record Campaign(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     DateTimeOffset? PublishedAt = null,
-    DateTimeOffset? ArchivedAt = null)
+    DateTimeOffset? ArchivedAt = null,
+    string? WorkspaceId = null)
 {
     public bool Runs(CampaignFeature feature) => Features.Contains(feature);
 
@@ -56,6 +58,17 @@ public sealed record Campaign(
     /// <summary>The instant as the campaign's audience reads it, e.g. 2026-12-01T19:00:00+01:00.</summary>
     public string Local(DateTimeOffset instant)
         => Instant.FromDateTimeOffset(instant).InZone(Zone).ToDateTimeOffset().ToString("yyyy-MM-dd'T'HH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Fans rely on the rules from the moment they can take part: a published campaign whose entry or voting window
+    /// has started (or that has neither window, so it takes part as soon as it is published).
+    /// </summary>
+    public bool HasOpened(DateTimeOffset now)
+    {
+        if (Status != CampaignStatus.Published) return false;
+        var starts = new[] { Windows.Entry?.Start, Windows.Voting?.Start }.OfType<DateTimeOffset>().ToList();
+        return starts.Count == 0 || now >= starts.Min();
+    }
 
     public bool IsVisibleToPublic(DateTimeOffset now)
         => Status == CampaignStatus.Published && (Windows.Publish is null || now >= Windows.Publish.Start);

@@ -23,6 +23,8 @@ public static partial class CampaignRules
             list.Add(message);
         }
 
+        if (input.WorkspaceId is not null && !Workspaces.WorkspaceRules.IdPattern().IsMatch(input.WorkspaceId))
+            Add("workspaceId", "Not a workspace id.");
         if (input.Id is not null && !IdPattern().IsMatch(input.Id))
             Add("id", "Use 3–63 lowercase letters, digits and hyphens, starting with a letter or digit.");
         Text("name", input.Name, MaxName, Add);
@@ -92,22 +94,39 @@ public static partial class CampaignRules
         }
     }
 
-    public static Campaign Create(CampaignInput input, string id, DateTimeOffset now) => new(
+    public static Campaign Create(CampaignInput input, string id, string workspaceId, DateTimeOffset now) => new(
         id, input.Name.Trim(), input.Brand.Trim(), input.TimeZone, input.Locales, input.Features,
         input.Windows ?? new CampaignWindows(), input.Eligibility ?? new Eligibility(), input.Rules, input.Consent,
-        CampaignStatus.Draft, now, now);
+        CampaignStatus.Draft, now, now, WorkspaceId: workspaceId);
 
     public static Result Update(Campaign current, CampaignInput input, DateTimeOffset now)
     {
         if (current.Status == CampaignStatus.Archived) return Result.Refused("campaign_archived", "An archived campaign cannot be changed.");
         if (input.Id is not null && input.Id != current.Id) return Result.Refused("id_immutable", "A campaign's id cannot change.");
+        if (input.WorkspaceId is not null && input.WorkspaceId != current.WorkspaceId)
+            return Result.Refused("workspace_immutable", "A campaign belongs to its workspace for life.");
+        // Fans who took part were judged against these rules; changing them afterwards would admit or exclude people
+        // retroactively. Refused rather than versioned: one rule set per campaign keeps every entrant comparable.
+        var eligibility = input.Eligibility ?? new Eligibility();
+        if (current.HasOpened(now) && !SameEligibility(current.Eligibility, eligibility))
+            return Result.Refused("eligibility_frozen", "Eligibility (minAge, countries) cannot change once entry or voting has opened.");
         return Result.Ok(current with
         {
-            Name = input.Name.Trim(), Brand = input.Brand.Trim(), TimeZone = input.TimeZone, Locales = input.Locales,
-            Features = input.Features, Windows = input.Windows ?? new CampaignWindows(), Eligibility = input.Eligibility ?? new Eligibility(),
-            Rules = input.Rules, Consent = input.Consent, UpdatedAt = now,
+            Name = input.Name.Trim(),
+            Brand = input.Brand.Trim(),
+            TimeZone = input.TimeZone,
+            Locales = input.Locales,
+            Features = input.Features,
+            Windows = input.Windows ?? new CampaignWindows(),
+            Eligibility = eligibility,
+            Rules = input.Rules,
+            Consent = input.Consent,
+            UpdatedAt = now,
         });
     }
+
+    private static bool SameEligibility(Eligibility a, Eligibility b)
+        => a.MinAge == b.MinAge && (a.Countries ?? []).Order().SequenceEqual((b.Countries ?? []).Order());
 
     public static Result Publish(Campaign current, DateTimeOffset now) => current.Status switch
     {

@@ -22,6 +22,7 @@ public sealed class CampaignStore(StorageClients storage, TimeProvider time)
         try
         {
             var response = await Table.AddEntityAsync(ToEntity(campaign), ct);
+            _cache.Forget(campaign.Id); // a read just before the create may have cached its absence
             return response.Headers.ETag ?? default;
         }
         catch (RequestFailedException e) when (e.Status == 409)
@@ -60,11 +61,16 @@ public sealed class CampaignStore(StorageClients storage, TimeProvider time)
         }
     }
 
-    public async Task<(List<Campaign> Items, string? Next)> ListAsync(CampaignStatus? status, int pageSize, string? continuation, CancellationToken ct)
+    /// <summary>Every campaign (start-up migration); <paramref name="workspaces"/> narrows to those workspaces (none: nothing).</summary>
+    public async Task<(List<Campaign> Items, string? Next)> ListAsync(CampaignStatus? status, IReadOnlyList<string>? workspaces, int pageSize,
+        string? continuation, CancellationToken ct)
     {
+        if (workspaces is { Count: 0 }) return ([], null);
         var filter = status is null
             ? TableClient.CreateQueryFilter($"PartitionKey eq {Partition}")
             : TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and Status eq {status.ToString()}");
+        if (workspaces is not null)
+            filter += " and (" + string.Join(" or ", workspaces.Select(w => TableClient.CreateQueryFilter($"Workspace eq {w}"))) + ")";
         await foreach (var page in Table.QueryAsync<TableEntity>(filter, pageSize, cancellationToken: ct).AsPages(continuation, pageSize))
             return (page.Values.Select(FromEntity).ToList(), page.ContinuationToken);
         return ([], null);
@@ -75,6 +81,7 @@ public sealed class CampaignStore(StorageClients storage, TimeProvider time)
         ["Doc"] = JsonSerializer.Serialize(c, JsonDefaults.Options),
         ["Status"] = c.Status.ToString(),
         ["Name"] = c.Name,
+        ["Workspace"] = c.WorkspaceId,
     };
 
     private static Campaign FromEntity(TableEntity e)

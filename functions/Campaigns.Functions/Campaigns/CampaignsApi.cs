@@ -1,5 +1,7 @@
+using System.Security.Claims;
 using Azure;
 using Campaigns.Platform;
+using Campaigns.Workspaces;
 
 namespace Campaigns.Campaigns;
 
@@ -15,38 +17,15 @@ public static class CampaignsApi
     {
         var staff = app.MapGroup("/api/campaigns").WithTags("Campaigns");
 
-        staff.MapPost("/", async (CampaignInput input, CampaignStore store, TimeProvider time, HttpContext http, CancellationToken ct) =>
-        {
-            var errors = CampaignRules.Validate(input);
-            if (errors.Count > 0) return ApiProblem.Validation(errors).ToResult();
-            var now = time.GetUtcNow();
-            var campaign = CampaignRules.Create(input, input.Id ?? CampaignRules.NewId(input.Name, Random.Shared), now);
-            var etag = await store.CreateAsync(campaign, ct);
-            http.Response.Headers.ETag = etag.ToString("H");
-            return Results.Created($"/api/campaigns/{campaign.Id}", CampaignView.Staff(campaign, now));
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Create a campaign (draft).");
-
-        staff.MapGet("/", async (CampaignStore store, TimeProvider time, string? status, int? pageSize, string? continuation, CancellationToken ct) =>
-        {
-            CampaignStatus? filter = null;
-            if (status is not null)
-            {
-                if (!Enum.TryParse<CampaignStatus>(status, ignoreCase: true, out var parsed))
-                    return ApiProblem.Validation("status", "Use draft, published or archived.").ToResult();
-                filter = parsed;
-            }
-            var size = Math.Clamp(pageSize ?? 50, 1, 200);
-            var (items, next) = await store.ListAsync(filter, size, continuation, ct);
-            var now = time.GetUtcNow();
-            return Results.Ok(new { items = items.Select(c => CampaignView.Staff(c, now)), continuation = next });
-        }).RequireAuthorization(Policies.Staff).WithSummary("List campaigns for the staff console.");
+        staff.MapPost("/", Create).Requires(Powers.CampaignCreate).WithSummary("Create a campaign (draft) in a workspace.");
+        staff.MapGet("/", List).Requires(Powers.CampaignRead).WithSummary("List the campaigns of the caller's workspaces, paged.");
 
         staff.MapGet("/{id}", async (string id, CampaignStore store, TimeProvider time, HttpContext http, CancellationToken ct) =>
         {
             if (await store.GetAsync(id, ct) is not { } found) return ApiProblem.NotFound("campaign_not_found", "The campaign").ToResult();
             http.Response.Headers.ETag = found.ETag.ToString("H");
             return Results.Ok(CampaignView.Staff(found.Campaign, time.GetUtcNow()));
-        }).RequireAuthorization(Policies.Staff).WithSummary("Read a campaign with its ETag.");
+        }).Requires(Powers.CampaignRead).WithSummary("Read a campaign with its ETag.");
 
         staff.MapPut("/{id}", async (string id, CampaignInput input, CampaignStore store, TimeProvider time, HttpContext http, CancellationToken ct) =>
         {
@@ -58,15 +37,15 @@ public static class CampaignsApi
             var now = time.GetUtcNow();
             var result = CampaignRules.Update(found.Campaign, input, now);
             return await Save(result, found.ETag, store, http, now, ct);
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Replace a campaign's settings (If-Match required).");
+        }).Requires(Powers.CampaignEdit).WithSummary("Replace a campaign's settings (If-Match required).");
 
         staff.MapPost("/{id}/publish", (string id, CampaignStore store, TimeProvider time, HttpContext http, CancellationToken ct)
             => Transition(id, CampaignRules.Publish, store, time, http, ct))
-            .RequireAuthorization(Policies.Marketer).WithSummary("Publish a draft: microsites can then read it.");
+            .Requires(Powers.CampaignPublish).WithSummary("Publish a draft: microsites can then read it.");
 
         staff.MapPost("/{id}/archive", (string id, CampaignStore store, TimeProvider time, HttpContext http, CancellationToken ct)
             => Transition(id, CampaignRules.Archive, store, time, http, ct))
-            .RequireAuthorization(Policies.Marketer).WithSummary("Archive a campaign: hidden from microsites, read-only.");
+            .Requires(Powers.CampaignArchive).WithSummary("Archive a campaign: hidden from microsites, read-only.");
 
         var pub = app.MapGroup("/api/public/campaigns").WithTags("Public").Public();
         pub.MapGet("/{id}", async (string id, CampaignStore store, TimeProvider time, HttpContext http, CancellationToken ct) =>
@@ -77,6 +56,50 @@ public static class CampaignsApi
             http.Response.Headers.CacheControl = "public, max-age=30";
             return Results.Ok(CampaignView.Public(c, now));
         }).WithSummary("A published campaign's public fields, for microsites.");
+    }
+
+    public static async Task<IResult> Create(CampaignInput input, StaffGrant grant, ClaimsPrincipal user, WorkspaceAccess access,
+        WorkspaceStore workspaces, CampaignStore store, TimeProvider time, HttpContext http, CancellationToken ct)
+    {
+        var errors = CampaignRules.Validate(input);
+        if (errors.Count > 0) return ApiProblem.Validation(errors).ToResult();
+        var workspaceId = input.WorkspaceId;
+        if (workspaceId is null)
+        {
+            // The console sends its current workspace; a caller who can create in exactly one may leave it out.
+            var creatable = (await workspaces.AllForSubjectAsync(grant.Subject, ct)).Where(m => Powers.CampaignCreate.Allows(m.Role)).ToList();
+            if (creatable.Count == 0) return new ApiProblem(403, "forbidden", "You may not create campaigns in any workspace.").ToResult();
+            if (creatable.Count > 1)
+                return ApiProblem.Validation("workspaceId", "You belong to several workspaces: say which one the campaign is for.", "workspace_required").ToResult();
+            workspaceId = creatable[0].WorkspaceId;
+        }
+        var (outcome, _) = await access.CheckAsync(user, workspaceId, Powers.CampaignCreate, ct);
+        if (outcome == AccessOutcome.NotFound) return ApiProblem.NotFound("workspace_not_found", "The workspace").ToResult();
+        if (outcome == AccessOutcome.Forbidden) return new ApiProblem(403, "forbidden", "Your role in this workspace may not create campaigns.").ToResult();
+        var now = time.GetUtcNow();
+        var campaign = CampaignRules.Create(input, input.Id ?? CampaignRules.NewId(input.Name, Random.Shared), workspaceId, now);
+        var etag = await store.CreateAsync(campaign, ct);
+        http.Response.Headers.ETag = etag.ToString("H");
+        return Results.Created($"/api/campaigns/{campaign.Id}", CampaignView.Staff(campaign, now));
+    }
+
+    public static async Task<IResult> List(StaffGrant grant, WorkspaceStore workspaces, CampaignStore store, TimeProvider time,
+        string? status, string? workspaceId, int? pageSize, string? continuation, CancellationToken ct)
+    {
+        CampaignStatus? filter = null;
+        if (status is not null)
+        {
+            if (!Enum.TryParse<CampaignStatus>(status, ignoreCase: true, out var parsed))
+                return ApiProblem.Validation("status", "Use draft, published or archived.").ToResult();
+            filter = parsed;
+        }
+        var readable = (await workspaces.AllForSubjectAsync(grant.Subject, ct))
+            .Where(m => Powers.CampaignRead.Allows(m.Role)).Select(m => m.WorkspaceId).ToList();
+        if (workspaceId is not null) readable = readable.Where(w => w == workspaceId).ToList();
+        var size = Math.Clamp(pageSize ?? 50, 1, 200);
+        var (items, next) = await store.ListAsync(filter, readable, size, continuation, ct);
+        var now = time.GetUtcNow();
+        return Results.Ok(new { items = items.Select(c => CampaignView.Staff(c, now)), continuation = next });
     }
 
     private static async Task<IResult> Transition(string id, Func<Campaign, DateTimeOffset, Result> decide, CampaignStore store,
@@ -119,8 +142,23 @@ public static class CampaignView
 
     public static object Staff(Campaign c, DateTimeOffset now) => new
     {
-        c.Id, c.Name, c.Brand, c.TimeZone, c.Locales, c.Features, Windows = Windows(c), c.Eligibility, c.Rules, c.Consent,
-        c.Status, Phase = CampaignRules.Phase(c, now), c.CreatedAt, c.UpdatedAt, c.PublishedAt, c.ArchivedAt,
+        c.Id,
+        c.WorkspaceId,
+        c.Name,
+        c.Brand,
+        c.TimeZone,
+        c.Locales,
+        c.Features,
+        Windows = Windows(c),
+        c.Eligibility,
+        c.Rules,
+        c.Consent,
+        c.Status,
+        Phase = CampaignRules.Phase(c, now),
+        c.CreatedAt,
+        c.UpdatedAt,
+        c.PublishedAt,
+        c.ArchivedAt,
     };
 
     public static object Public(Campaign c, DateTimeOffset now) => new

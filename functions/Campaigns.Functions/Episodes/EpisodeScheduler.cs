@@ -156,7 +156,7 @@ public sealed class EpisodeScheduler(
         string? continuation = null;
         do
         {
-            var (items, next) = await campaigns.ListAsync(CampaignStatus.Published, 200, continuation, ct);
+            var (items, next) = await campaigns.ListAsync(CampaignStatus.Published, null, 200, continuation, ct);
             foreach (var c in items)
             {
                 // One campaign whose action cannot list its instants must not keep the others unindexed.

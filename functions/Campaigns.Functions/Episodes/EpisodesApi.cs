@@ -6,6 +6,7 @@ using Azure;
 using Campaigns.Campaigns;
 using Campaigns.Hosting;
 using Campaigns.Platform;
+using Campaigns.Workspaces;
 using Microsoft.Extensions.Options;
 
 namespace Campaigns.Episodes;
@@ -65,7 +66,7 @@ public static class EpisodesApi
             var now = time.GetUtcNow();
             var slots = EpisodeTime.Expand(parsed, zone);
             return Results.Ok(Preview(campaign, parsed, slots, input.Count ?? 10, now));
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Preview the next publications of a rule: local and UTC instants, with warnings.");
+        }).Requires(Powers.EpisodesEdit).WithSummary("Preview the next publications of a rule: local and UTC instants, with warnings.");
 
         staff.MapPost("/series", async (string campaignId, SeriesInput input, CampaignStore campaigns, EpisodeStore store, TimeProvider time, CancellationToken ct) =>
         {
@@ -85,11 +86,11 @@ public static class EpisodesApi
             await store.CreateSeriesAsync(series, ct);
             return Results.Created($"/api/campaigns/{campaign.Id}/series/{series.Id}",
                 new { series, preview = Preview(campaign, parsed, slots, 10, now) });
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Create a series from a recurrence or explicit local times.");
+        }).Requires(Powers.EpisodesEdit).WithSummary("Create a series from a recurrence or explicit local times.");
 
         staff.MapGet("/series", async (string campaignId, CampaignStore campaigns, EpisodeStore store, CancellationToken ct) =>
             await EpisodeCampaign(campaignId, campaigns, ct) is null ? NoCampaign() : Results.Ok(new { items = await store.ListSeriesAsync(campaignId, ct) }))
-            .RequireAuthorization(Policies.Staff).WithSummary("The campaign's series.");
+            .Requires(Powers.EpisodesRead).WithSummary("The campaign's series.");
 
         staff.MapGet("/series/{seriesId}", async (string campaignId, string seriesId, CampaignStore campaigns, EpisodeStore store, CancellationToken ct) =>
         {
@@ -97,7 +98,7 @@ public static class EpisodesApi
             if (await FindSeries(campaignId, seriesId, store, ct) is not { } series) return NoSeries();
             var episodes = await store.ListEpisodesAsync(campaignId, seriesId, ct);
             return Results.Ok(new { series, episodes = episodes.Select(e => e.Episode).OrderBy(e => e.DueAt).Select(e => Staff(e, campaign)) });
-        }).RequireAuthorization(Policies.Staff).WithSummary("A series with its episodes in publication order.");
+        }).Requires(Powers.EpisodesRead).WithSummary("A series with its episodes in publication order.");
 
         staff.MapPost("/series/{seriesId}/episodes", async (string campaignId, string seriesId, EpisodeInput input, CampaignStore campaigns,
             EpisodeStore store, DueIndex due, TimeProvider time, CancellationToken ct) =>
@@ -113,7 +114,7 @@ public static class EpisodesApi
             if (decision.Problem is { } p) return p.ToResult();
             await Save(campaignId, decision, existing, store, due, ct);
             return Results.Created($"/api/campaigns/{campaignId}/episodes/{decision.Changed[0].Id}", Staff(decision.Changed[0], campaign));
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Add a draft episode: appended, inserted at a position (later ones shift) or pinned to a time.");
+        }).Requires(Powers.EpisodesEdit).WithSummary("Add a draft episode: appended, inserted at a position (later ones shift) or pinned to a time.");
 
         staff.MapPut("/series/{seriesId}/order", async (string campaignId, string seriesId, OrderInput input, CampaignStore campaigns,
             EpisodeStore store, DueIndex due, TimeProvider time, CancellationToken ct) =>
@@ -126,7 +127,7 @@ public static class EpisodesApi
             await Save(campaignId, decision, existing, store, due, ct);
             var after = await store.ListEpisodesAsync(campaignId, seriesId, ct);
             return Results.Ok(new { episodes = after.Select(e => e.Episode).OrderBy(e => e.DueAt).Select(e => Staff(e, campaign)) });
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Reorder the unpublished episodes of a series over the same slots.");
+        }).Requires(Powers.EpisodesEdit).WithSummary("Reorder the unpublished episodes of a series over the same slots.");
 
         staff.MapGet("/episodes/{episodeId}", async (string campaignId, string episodeId, CampaignStore campaigns, EpisodeStore store, HttpContext http, CancellationToken ct) =>
         {
@@ -134,32 +135,32 @@ public static class EpisodesApi
             if (await FindEpisode(campaignId, episodeId, store, ct) is not { } found) return NoEpisode();
             http.Response.Headers.ETag = found.ETag.ToString("H");
             return Results.Ok(Staff(found.Episode, campaign));
-        }).RequireAuthorization(Policies.Staff).WithSummary("An episode, any state, with its ETag.");
+        }).Requires(Powers.EpisodesRead).WithSummary("An episode, any state, with its ETag.");
 
         staff.MapPut("/episodes/{episodeId}", (string campaignId, string episodeId, EpisodeEdit edit, CampaignStore campaigns, EpisodeStore store,
             DueIndex due, TimeProvider time, HttpContext http, CancellationToken ct) =>
             Change(campaignId, episodeId, campaigns, store, due, time, http, ct, (e, c, now) =>
                 EpisodeRules.ValidateContent(edit.Content, c) is { } invalid ? Decision.Refuse(invalid) : EpisodeRules.Edit(e, edit, c, now)))
-            .RequireAuthorization(Policies.Marketer).WithSummary("Edit an unpublished episode's content or pin it to a time (If-Match optional).");
+            .Requires(Powers.EpisodesEdit).WithSummary("Edit an unpublished episode's content or pin it to a time (If-Match optional).");
 
         staff.MapPost("/episodes/{episodeId}/schedule", (string campaignId, string episodeId, CampaignStore campaigns, EpisodeStore store,
             DueIndex due, TimeProvider time, HttpContext http, CancellationToken ct) =>
             Change(campaignId, episodeId, campaigns, store, due, time, http, ct, (e, _, now) => EpisodeRules.Schedule(e, now)))
-            .RequireAuthorization(Policies.Marketer).WithSummary("Schedule a draft: it is published at its time.");
+            .Requires(Powers.EpisodesEdit).WithSummary("Schedule a draft: it is published at its time.");
 
         staff.MapPost("/episodes/{episodeId}/unschedule", (string campaignId, string episodeId, CampaignStore campaigns, EpisodeStore store,
             DueIndex due, TimeProvider time, HttpContext http, CancellationToken ct) =>
             Change(campaignId, episodeId, campaigns, store, due, time, http, ct, (e, _, now) => EpisodeRules.Unschedule(e, now)))
-            .RequireAuthorization(Policies.Marketer).WithSummary("Back to draft: it is not published at its time.");
+            .Requires(Powers.EpisodesEdit).WithSummary("Back to draft: it is not published at its time.");
 
         staff.MapPost("/episodes/{episodeId}/cancel", (string campaignId, string episodeId, CampaignStore campaigns, EpisodeStore store,
             DueIndex due, TimeProvider time, HttpContext http, CancellationToken ct) =>
             Change(campaignId, episodeId, campaigns, store, due, time, http, ct, (e, _, now) => EpisodeRules.Cancel(e, "cancelled by staff", now)))
-            .RequireAuthorization(Policies.Marketer).WithSummary("Cancel an unpublished episode; its slot stays empty.");
+            .Requires(Powers.EpisodesEdit).WithSummary("Cancel an unpublished episode; its slot stays empty.");
 
         staff.MapGet("/episode-settings", async (string campaignId, CampaignStore campaigns, EpisodeStore store, CancellationToken ct) =>
             await EpisodeCampaign(campaignId, campaigns, ct) is null ? NoCampaign() : Results.Ok(await store.GetSettingsAsync(campaignId, ct)))
-            .RequireAuthorization(Policies.Staff).WithSummary("Catch-up policy and webhook receiver of the campaign.");
+            .Requires(Powers.EpisodeSettingsRead).WithSummary("Catch-up policy and webhook receiver of the campaign.");
 
         staff.MapPut("/episode-settings", async (string campaignId, SettingsInput input, CampaignStore campaigns, EpisodeStore store,
             IOptions<EpisodesOptions> options, CancellationToken ct) =>
@@ -171,19 +172,19 @@ public static class EpisodesApi
             var settings = new EpisodeSettings(input.CatchUp, input.WebhookUrl, input.LateAfterMinutes ?? 5);
             await store.PutSettingsAsync(campaignId, settings, ct);
             return Results.Ok(settings);
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Set the catch-up policy (publishLate or skip) and the webhook receiver.");
+        }).Requires(Powers.EpisodeSettingsEdit).WithSummary("Set the catch-up policy (publishLate or skip) and the webhook receiver.");
 
         staff.MapGet("/schedule/audit", async (string campaignId, CampaignStore campaigns, EpisodeStore store, CancellationToken ct) =>
         {
             if (await EpisodeCampaign(campaignId, campaigns, ct, requireEpisodes: false) is null) return NoCampaign();
             return Results.Ok(new { phases = await store.PhaseRunsAsync(campaignId, ct), entries = await store.AuditAsync(campaignId, ct) });
-        }).RequireAuthorization(Policies.Staff).WithSummary("Phase events the scheduler ran and what it did on its own (skipped episodes).");
+        }).Requires(Powers.EpisodesRead).WithSummary("Phase events the scheduler ran and what it did on its own (skipped episodes).");
 
         staff.MapPost("/schedule/sync", async (string campaignId, CampaignStore campaigns, EpisodeScheduler scheduler, TimeProvider time, CancellationToken ct) =>
         {
             if (await EpisodeCampaign(campaignId, campaigns, ct, requireEpisodes: false) is not { } campaign) return NoCampaign();
             return Results.Ok(new { indexed = await scheduler.SyncCampaignAsync(campaign, time.GetUtcNow(), ct) });
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Index the campaign's phase instants now (the scheduler also does so every five minutes).");
+        }).Requires(Powers.EpisodesEdit).WithSummary("Index the campaign's phase instants now (the scheduler also does so every five minutes).");
 
         staff.MapGet("/episodes/engagement", async (string campaignId, CampaignStore campaigns, EpisodeStore store, EngagementStore engagement, CancellationToken ct) =>
         {
@@ -212,7 +213,7 @@ public static class EpisodesApi
                 episodes = perEpisode,
                 days = perDay.Select(kv => { var f = EngagementRules.Of(kv.Value.V, kv.Value.R); return new { day = kv.Key, f.Views, f.Reactions, engagementRate = f.Rate }; }),
             });
-        }).RequireAuthorization(Policies.Staff).WithSummary("Engagement per episode and per day: reactions ÷ views.");
+        }).Requires(Powers.EpisodesRead).WithSummary("Engagement per episode and per day: reactions ÷ views.");
 
         var pub = app.MapGroup("/api/public/campaigns/{campaignId}/episodes").WithTags("Episodes");
 

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Campaigns.Campaigns;
 using Campaigns.Platform;
+using Campaigns.Workspaces;
 
 namespace Campaigns.Fans;
 
@@ -40,7 +41,7 @@ public static class FansApi
             var errors = FanRules.Validate(input, now);
             if (errors.Count > 0) return ApiProblem.Validation(errors).ToResult();
             var fanId = user.Subject();
-            var staff = Roles.All.Where(r => r != Roles.Fan).Any(user.IsInRole);
+            var staff = Roles.StaffKinds.Any(user.IsInRole);
             var profile = FanRules.Apply(await store.GetProfileAsync(fanId, ct), fanId, input, staff, now);
             await store.SaveProfileAsync(profile, ct);
             return Results.Ok(profile);
@@ -65,6 +66,6 @@ public static class FansApi
 
         app.MapGet("/api/fans/{fanId}", async (string fanId, FanStore store, CancellationToken ct) =>
             await store.GetProfileAsync(fanId, ct) is { } p ? Results.Ok(p) : ApiProblem.NotFound("profile_not_found", "The profile").ToResult())
-            .RequireAuthorization(Policies.Admin).WithTags("Fans").WithSummary("A fan's profile (admins only: personal data).");
+            .Requires(Powers.FanProfileRead).WithTags("Fans").WithSummary("A fan's profile (admins only: personal data).");
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -99,6 +100,27 @@ public sealed class FunctionInvoker(FunctionCatalog catalog, IServiceScopeFactor
             ["Metadata"] = new JsonObject { ["sys"] = new JsonObject { ["MethodName"] = f.Name, ["UtcNow"] = now.ToString("O") } },
         };
         return body.ToJsonString();
+    }
+}
+
+/// <summary>
+/// Who may call <c>POST /{function}</c>. Under the Functions host: loopback requests that carry the host's invocation id
+/// header, which a webhook or other server-side request aimed at loopback cannot add. Standalone, the triggers run
+/// in-process and nobody needs the endpoint: it answers only requests carrying this process's random key (tests).
+/// Never "any loopback caller": a webhook URL of http://127.0.0.1:7071/VoteCounter would otherwise run a trigger.
+/// </summary>
+public sealed class InvocationGuard(IOptions<HostingOptions> hosting)
+{
+    public const string KeyHeader = "X-Campaigns-Invocation-Key";
+    public string Key { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    public bool Allows(HttpContext http)
+    {
+        if (http.Connection.RemoteIpAddress is not { } ip || !System.Net.IPAddress.IsLoopback(ip)) return false;
+        if (!hosting.Value.Standalone) return http.Request.Headers.ContainsKey("X-Azure-Functions-InvocationId");
+        var sent = http.Request.Headers[KeyHeader].ToString();
+        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.ASCII.GetBytes(sent), System.Text.Encoding.ASCII.GetBytes(Key));
     }
 }
 

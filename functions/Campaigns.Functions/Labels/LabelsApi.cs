@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Campaigns.Campaigns;
 using Campaigns.Platform;
+using Campaigns.Workspaces;
 using Campaigns.Submissions;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -23,14 +24,14 @@ public static class LabelsApi
             var errors = LabelRenderer.Validate(input);
             if (errors.Count > 0) return ApiProblem.Validation(errors).ToResult();
             return Results.Ok(await labels.SaveTemplateAsync(campaignId, input, ct));
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Create or replace the campaign's label template.");
+        }).Requires(Powers.LabelsDesign).WithSummary("Create or replace the campaign's label template.");
 
         g.MapPut("/label-template/background", async (string campaignId, HttpContext http, LabelService labels, CancellationToken ct) =>
         {
             if (!CampaignRules.IdPattern().IsMatch(campaignId)) return ApiProblem.NotFound("campaign_not_found", "The campaign").ToResult();
             var body = await ReadBodyAsync(http, MaxBackgroundBytes, ct);
             return Results.Ok(await labels.SaveBackgroundAsync(campaignId, body, ct));
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Upload the label's background image (JPEG, PNG or WebP body, ≤ 10 MiB).");
+        }).Requires(Powers.LabelsDesign).WithSummary("Upload the label's background image (JPEG, PNG or WebP body, ≤ 10 MiB).");
 
         g.MapGet("/label-template", async (string campaignId, LabelService labels, CancellationToken ct) =>
             CampaignRules.IdPattern().IsMatch(campaignId) && await labels.TemplateAsync(campaignId, ct) is { } t
@@ -65,13 +66,13 @@ public static class LabelsApi
             return batch is null
                 ? ApiProblem.Conflict("nothing_to_print", "No approved labels are waiting for a print batch.").ToResult()
                 : Results.Created($"/api/campaigns/{campaignId}/print-batches/{batch.BatchId}", batch);
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Create a print batch now: CSV manifest + print-ready images in Blob.");
+        }).Requires(Powers.LabelsFulfil).WithSummary("Create a print batch now: CSV manifest + print-ready images in Blob.");
 
         g.MapGet("/print-batches", async (string campaignId, LabelService labels, CancellationToken ct) =>
             CampaignRules.IdPattern().IsMatch(campaignId)
                 ? Results.Ok(new { items = (await labels.BatchesAsync(campaignId, ct)).Select(b => new { b.BatchId, b.CreatedAt, b.Actor, b.Count, b.ManifestBlob }) })
                 : ApiProblem.NotFound("campaign_not_found", "The campaign").ToResult())
-            .RequireAuthorization(Policies.Staff).WithSummary("The campaign's print batches.");
+            .Requires(Powers.LabelsRead).WithSummary("The campaign's print batches.");
 
         g.MapGet("/print-batches/{batchId}/manifest", async (string campaignId, string batchId, LabelService labels, MediaStorage media, CancellationToken ct) =>
         {
@@ -79,7 +80,7 @@ public static class LabelsApi
                 return ApiProblem.NotFound("batch_not_found", "The print batch").ToResult();
             var csv = await media.GetAsync(MediaStorage.PrintContainer, $"{campaignId}/{batchId}/manifest.csv", ct);
             return csv is null ? ApiProblem.NotFound("batch_not_found", "The print batch").ToResult() : Results.File(csv, "text/csv; charset=utf-8", $"{batchId}.csv");
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Download a print batch's CSV manifest.");
+        }).Requires(Powers.LabelsFulfil).WithSummary("Download a print batch's CSV manifest.");
 
         g.MapPost("/shipments", async (string campaignId, HttpContext http, LabelService labels, CancellationToken ct) =>
         {
@@ -92,7 +93,7 @@ public static class LabelsApi
             catch (System.Text.DecoderFallbackException) { return ApiProblem.Validation("csv", "Not UTF-8 text.", "invalid_csv").ToResult(); }
             var (updated, errors) = await labels.ImportShipmentsAsync(campaignId, text, ct);
             return Results.Ok(new { updated, errors });
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Import carrier and tracking numbers (CSV: entry_id,carrier,tracking_number); orders become shipped.");
+        }).Requires(Powers.LabelsFulfil).WithSummary("Import carrier and tracking numbers (CSV: entry_id,carrier,tracking_number); orders become shipped.");
     }
 
     /// <summary>Reads a raw body larger than the JSON limit, for the few endpoints that take files.</summary>

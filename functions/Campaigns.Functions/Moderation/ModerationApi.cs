@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Campaigns.Campaigns;
 using Campaigns.Platform;
+using Campaigns.Workspaces;
 using Microsoft.Extensions.Options;
 
 namespace Campaigns.Moderation;
@@ -38,38 +39,38 @@ public static class ModerationApi
             var items = ModerationRules.Order(ModerationRules.Filter(open.Select(x => x.Item), st, kind, flag, locale), order == "priority")
                 .Take(Math.Clamp(limit ?? 100, 1, 500)).Select(i => View(i, now)).ToList();
             return Results.Ok(new { items, depth = open.Count });
-        }).RequireAuthorization(Policies.Moderator).WithSummary("Open review items, oldest first (the SLA clock), filtered by kind, flag, locale.");
+        }).Requires(Powers.ModerationReview).WithSummary("Open review items, oldest first (the SLA clock), filtered by kind, flag, locale.");
 
-        mod.MapPost("/claims", async (string campaignId, ClaimInput input, ClaimsPrincipal user, ModerationService service,
+        mod.MapPost("/claims", async (string campaignId, ClaimInput input, ClaimsPrincipal user, StaffGrant grant, ModerationService service,
             IOptions<ModerationOptions> options, TimeProvider time, CancellationToken ct) =>
         {
             var max = options.Value.MaxClaimBatch;
             if (input.Count is { } c && (c < 1 || c > max)) return ApiProblem.Validation("count", $"Claim between 1 and {max} items.").ToResult();
             if (ParseStatus(input.Status) is not { } st) return ApiProblem.Validation("status", "Use pending or escalated.").ToResult();
-            if (st == ReviewStatus.Escalated && !user.IsInRole(Roles.Admin))
-                return new ApiProblem(403, "escalated_admin_only", "Escalated items are claimed by admins.").ToResult();
+            if (st == ReviewStatus.Escalated && !grant.Can(Powers.ModerationEscalations))
+                return new ApiProblem(403, "escalated_admin_only", "Escalated items are claimed by the workspace's owners.").ToResult();
             var result = await service.ClaimAsync(campaignId, user.Subject(), input.Count ?? Math.Min(10, max), st, input.Kind, input.Flag, input.Locale, ct);
             var now = time.GetUtcNow();
             return Results.Ok(new { result.ClaimId, result.LeaseUntil, items = result.Items.Select(i => View(i, now)) });
-        }).RequireAuthorization(Policies.Moderator).WithSummary("Claim a batch of items: a lease that expires, so abandoned claims come back.");
+        }).Requires(Powers.ModerationReview).WithSummary("Claim a batch of items: a lease that expires, so abandoned claims come back.");
 
         mod.MapPost("/claims/release", async (string campaignId, ReleaseInput input, ClaimsPrincipal user, ModerationService service, CancellationToken ct) =>
         {
             if (input.EntryIds is not { Length: > 0 and <= ModerationRules.MaxBulk }) return ApiProblem.Validation("entryIds", $"Give 1–{ModerationRules.MaxBulk} entry ids.").ToResult();
             return Results.Ok(new { released = await service.ReleaseAsync(campaignId, user.Subject(), input.EntryIds, ct) });
-        }).RequireAuthorization(Policies.Moderator).WithSummary("Give back items you hold before the lease expires.");
+        }).Requires(Powers.ModerationReview).WithSummary("Give back items you hold before the lease expires.");
 
-        mod.MapPost("/items/{entryId}/decision", async (string campaignId, string entryId, DecisionInput input, ClaimsPrincipal user,
+        mod.MapPost("/items/{entryId}/decision", async (string campaignId, string entryId, DecisionInput input, ClaimsPrincipal user, StaffGrant grant,
             ModerationService service, TimeProvider time, CancellationToken ct) =>
         {
             if (ModerationRules.ParseAction(input.Action) is not { } action) return ApiProblem.Validation("action", "Use approve, reject or escalate.", "unknown_action").ToResult();
             if (ModerationRules.ValidateDecision(action, input.ReasonCode, input.Note, bulk: false) is { } bad) return bad.Problem().ToResult();
-            var r = await service.DecideAsync(campaignId, entryId, action, input.ReasonCode, input.Note, user.Subject(), user.IsInRole(Roles.Admin), ct);
+            var r = await service.DecideAsync(campaignId, entryId, action, input.ReasonCode, input.Note, user.Subject(), grant.Can(Powers.ModerationEscalations), ct);
             if (r.Refused is { } refused) return refused.Problem().ToResult();
             return Results.Ok(new { item = View(r.Item!, time.GetUtcNow()), applied = r.Applied });
-        }).RequireAuthorization(Policies.Moderator).WithSummary("Approve, reject (reason code + note) or escalate an item you hold.");
+        }).Requires(Powers.ModerationReview).WithSummary("Approve, reject (reason code + note) or escalate an item you hold.");
 
-        mod.MapPost("/decisions", async (string campaignId, BulkDecisionInput input, ClaimsPrincipal user, ModerationService service, CancellationToken ct) =>
+        mod.MapPost("/decisions", async (string campaignId, BulkDecisionInput input, ClaimsPrincipal user, StaffGrant grant, ModerationService service, CancellationToken ct) =>
         {
             if (ModerationRules.ParseAction(input.Action) is not { } action) return ApiProblem.Validation("action", "Use approve or reject.", "unknown_action").ToResult();
             if (input.EntryIds is not { Length: > 0 and <= ModerationRules.MaxBulk } || input.EntryIds.Distinct().Count() != input.EntryIds.Length)
@@ -77,7 +78,7 @@ public static class ModerationApi
             if (ModerationRules.ValidateDecision(action, input.ReasonCode, input.Note, bulk: true) is { } bad) return bad.Problem().ToResult();
             var results = new object[input.EntryIds.Length];
             var actor = user.Subject();
-            var admin = user.IsInRole(Roles.Admin);
+            var admin = grant.Can(Powers.ModerationEscalations);
             // Items are independent (own row, own ETag, own audit transaction): decide a few at once.
             await Parallel.ForEachAsync(Enumerable.Range(0, input.EntryIds.Length), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (k, token) =>
             {
@@ -86,28 +87,28 @@ public static class ModerationApi
                 results[k] = new { entryId = id, ok = r.Refused is null, code = r.Refused?.Code, status = r.Item is { } i ? ModerationRules.Lower(i.Status) : null, applied = r.Applied };
             });
             return Results.Ok(new { results });
-        }).RequireAuthorization(Policies.Moderator).WithSummary("Approve or reject many held items; each item reports its own outcome.");
+        }).Requires(Powers.ModerationReview).WithSummary("Approve or reject many held items; each item reports its own outcome.");
 
         mod.MapGet("/items/{entryId}", async (string campaignId, string entryId, ModerationStore store, TimeProvider time, CancellationToken ct) =>
         {
             if (!ModerationRules.EntryIdPattern().IsMatch(entryId) || await store.GetAsync(campaignId, entryId, ct) is not { } found)
                 return ApiProblem.NotFound("item_not_found", "The review item").ToResult();
             return Results.Ok(new { item = View(found.Item, time.GetUtcNow()), audit = await store.AuditAsync(campaignId, entryId, ct) });
-        }).RequireAuthorization(Policies.Moderator).WithSummary("A review item with its full audit trail.");
+        }).Requires(Powers.ModerationReview).WithSummary("A review item with its full audit trail.");
 
         mod.MapGet("/audit", async (string campaignId, ModerationStore store, CancellationToken ct)
             => Results.Ok(new { items = await store.AuditAsync(campaignId, null, ct) }))
-            .RequireAuthorization(Policies.Moderator).WithSummary("Every audited decision in the campaign: who, when, what, previous state.");
+            .Requires(Powers.ModerationReview).WithSummary("Every audited decision in the campaign: who, when, what, previous state.");
 
         mod.MapGet("/sla", async (string campaignId, ModerationStore store, IOptions<ModerationOptions> options, TimeProvider time, CancellationToken ct) =>
         {
             var items = (await store.AllAsync(campaignId, ct)).Select(x => x.Item).ToList();
             return Results.Ok(ModerationRules.Sla(items, options.Value.SlaTargetHours, time.GetUtcNow()));
-        }).RequireAuthorization(Policies.Staff).WithSummary("Queue depth, oldest pending age and median time to decision, for the staff console.");
+        }).Requires(Powers.ModerationFigures).WithSummary("Queue depth, oldest pending age and median time to decision, for the staff console.");
 
         mod.MapGet("/settings", async (string campaignId, ModerationService service, CancellationToken ct)
             => Results.Ok(await service.SettingsAsync(campaignId, ct)))
-            .RequireAuthorization(Policies.Moderator).WithSummary("The campaign's auto-rules and report threshold.");
+            .Requires(Powers.ModerationSettingsRead).WithSummary("The campaign's auto-rules and report threshold.");
 
         mod.MapPut("/settings", async (string campaignId, ModerationSettingsInput input, ModerationService service, ModerationStore store, CancellationToken ct) =>
         {
@@ -116,33 +117,33 @@ public static class ModerationApi
             var merged = ModerationRules.Merge(await service.SettingsAsync(campaignId, ct), input);
             await store.SaveSettingsAsync(campaignId, merged, ct);
             return Results.Ok(merged);
-        }).RequireAuthorization(Policies.Moderator).WithSummary("Change auto-approve, auto-reject and the report hide threshold.");
+        }).Requires(Powers.ModerationSettingsEdit).WithSummary("Change auto-approve, auto-reject and the report hide threshold.");
 
         mod.MapPost("/fans/{fanId}/block", async (string campaignId, string fanId, BlockInput input, ClaimsPrincipal user, ModerationService service, CancellationToken ct) =>
         {
             if (BadFan(fanId) || input.Reason is { Length: > ModerationRules.MaxNote }) return ApiProblem.Validation("fanId", "Not a fan id.").ToResult();
             var r = await service.BlockAsync(campaignId, fanId, input.Reason, user.Subject(), ct);
             return Results.Ok(new { block = r.Block, entriesApplied = r.EntriesApplied, votesApplied = r.VotesApplied });
-        }).RequireAuthorization(Policies.Moderator).WithSummary("Block a fan: hide all their entries and invalidate their votes.");
+        }).Requires(Powers.FansBlock).WithSummary("Block a fan: hide all their entries and invalidate their votes.");
 
         mod.MapPost("/fans/{fanId}/unblock", async (string campaignId, string fanId, ClaimsPrincipal user, ModerationService service, CancellationToken ct) =>
         {
             if (BadFan(fanId)) return ApiProblem.Validation("fanId", "Not a fan id.").ToResult();
             if (await service.UnblockAsync(campaignId, fanId, user.Subject(), ct) is not { } r) return ApiProblem.NotFound("fan_not_blocked", "A block of this fan").ToResult();
             return Results.Ok(new { block = r.Block, entriesApplied = r.EntriesApplied, votesApplied = r.VotesApplied });
-        }).RequireAuthorization(Policies.Moderator).WithSummary("Unblock a fan: restore their entries and votes.");
+        }).Requires(Powers.FansBlock).WithSummary("Unblock a fan: restore their entries and votes.");
 
         mod.MapGet("/fans/{fanId}/audit", async (string campaignId, string fanId, ModerationStore store, CancellationToken ct)
             => BadFan(fanId) ? ApiProblem.Validation("fanId", "Not a fan id.").ToResult()
                 : Results.Ok(new { items = await store.AuditAsync(campaignId, ModerationStore.FanSubject(fanId), ct) }))
-            .RequireAuthorization(Policies.Moderator).WithSummary("Block and unblock history of a fan.");
+            .Requires(Powers.ModerationReview).WithSummary("Block and unblock history of a fan.");
 
         mod.MapGet("/blocks", async (string campaignId, ModerationStore store, CancellationToken ct)
             => Results.Ok(new { items = await store.BlocksAsync(campaignId, ct) }))
-            .RequireAuthorization(Policies.Moderator).WithSummary("Fans currently blocked in the campaign.");
+            .Requires(Powers.ModerationReview).WithSummary("Fans currently blocked in the campaign.");
 
         mod.MapGet("/engaged-fans", EngagementApi.Handle)
-            .RequireAuthorization(Policies.Staff).WithSummary("Fans ranked by interaction rate over a window (optionally with jury quality); format=csv to export.");
+            .Requires(Powers.ModerationFigures).WithSummary("Fans ranked by interaction rate over a window (optionally with jury quality); format=csv to export.");
 
         app.MapPost("/api/campaigns/{campaignId}/entries/{entryId}/reports", async (string campaignId, string entryId, ReportInput input,
             ClaimsPrincipal user, ModerationService service, CancellationToken ct) =>

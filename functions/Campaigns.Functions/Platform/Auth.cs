@@ -9,38 +9,36 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace Campaigns.Platform;
 
+/// <summary>
+/// Token roles say only what kind of caller this is. What a staff member may do comes from their stored workspace
+/// memberships (Workspaces/), never from the token.
+/// </summary>
 public static class Roles
 {
     public const string Fan = "fan";
-    public const string Marketer = "marketer";
-    public const string Moderator = "moderator";
-    public const string Judge = "judge";
-    public const string Admin = "admin";
-    public static readonly string[] All = [Fan, Marketer, Moderator, Judge, Admin];
+    /// <summary>A staff sign-in: any powers come from workspace memberships.</summary>
+    public const string Staff = "staff";
+    /// <summary>Platform operator: creates workspaces and their first owner, repairs memberships.</summary>
+    public const string Operator = "operator";
+    public static readonly string[] All = [Fan, Staff, Operator];
+    public static readonly string[] StaffKinds = [Staff, Operator];
 }
 
 /// <summary>Named authorisation policies; every endpoint names one of these or is explicitly anonymous.</summary>
 public static class Policies
 {
     public const string Fan = "Fan";
-    public const string Marketer = "Marketer";           // marketer or admin
-    public const string Moderator = "Moderator";         // moderator or admin
-    public const string Judge = "Judge";                 // judge or admin
-    public const string Staff = "Staff";                 // any staff role
-    public const string Admin = "Admin";
+    /// <summary>A staff or operator token; the route's power is then checked per workspace (Workspaces.StaffRoutes.Requires).</summary>
+    public const string Staff = "Staff";
     public const string FunctionsHost = Hosting.InvocationEndpoints.HostOnlyPolicy;
 
     public static void Add(AuthorizationOptions o)
     {
         o.AddPolicy(Fan, p => p.RequireAuthenticatedUser().RequireRole(Roles.Fan));
-        o.AddPolicy(Marketer, p => p.RequireAuthenticatedUser().RequireRole(Roles.Marketer, Roles.Admin));
-        o.AddPolicy(Moderator, p => p.RequireAuthenticatedUser().RequireRole(Roles.Moderator, Roles.Admin));
-        o.AddPolicy(Judge, p => p.RequireAuthenticatedUser().RequireRole(Roles.Judge, Roles.Admin));
-        o.AddPolicy(Staff, p => p.RequireAuthenticatedUser().RequireRole(Roles.Marketer, Roles.Moderator, Roles.Judge, Roles.Admin));
-        o.AddPolicy(Admin, p => p.RequireAuthenticatedUser().RequireRole(Roles.Admin));
-        // The Functions host reaches the handler over loopback; nothing else may invoke triggers.
+        o.AddPolicy(Staff, p => p.RequireAuthenticatedUser().RequireRole(Roles.StaffKinds));
+        // Only the Functions host (or, standalone, whoever holds this process's invocation key) may invoke triggers.
         o.AddPolicy(FunctionsHost, p => p.RequireAssertion(ctx =>
-            ctx.Resource is HttpContext http && http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)));
+            ctx.Resource is HttpContext http && http.RequestServices.GetRequiredService<Hosting.InvocationGuard>().Allows(http)));
     }
 }
 
@@ -111,13 +109,18 @@ public static class AuthSetup
                 jwt.TokenValidationParameters.ValidIssuer = a.Issuer;
                 jwt.TokenValidationParameters.IssuerSigningKey = DevTokens.Key(a.DevSigningKey);
             }
-            // Fans signing up through the consumer tenant carry no app roles: a signed-in fan is a fan.
+            // Fans signing up through the consumer tenant carry no app roles: a signed-in fan is a fan. When staff sign in
+            // through their own authority, the fans' provider can never mint staff: whatever roles its token claims, it
+            // is a fan's token.
+            var separateStaff = !string.IsNullOrWhiteSpace(a.StaffAuthority);
             jwt.Events = new JwtBearerEvents
             {
                 OnTokenValidated = ctx =>
                 {
-                    if (ctx.Principal?.Identity is ClaimsIdentity id && !id.HasClaim(c => c.Type == a.RoleClaim))
-                        id.AddClaim(new Claim(a.RoleClaim, Roles.Fan));
+                    if (ctx.Principal?.Identity is not ClaimsIdentity id) return Task.CompletedTask;
+                    if (separateStaff)
+                        foreach (var claim in id.FindAll(c => c.Type == a.RoleClaim).ToList()) id.RemoveClaim(claim);
+                    if (!id.HasClaim(c => c.Type == a.RoleClaim)) id.AddClaim(new Claim(a.RoleClaim, Roles.Fan));
                     return Task.CompletedTask;
                 },
             };

@@ -4,6 +4,7 @@ using Azure;
 using Campaigns.Campaigns;
 using Campaigns.Hosting;
 using Campaigns.Platform;
+using Campaigns.Workspaces;
 using Microsoft.Extensions.Options;
 
 namespace Campaigns.Submissions;
@@ -137,10 +138,10 @@ public static class SubmissionsApi
             if (errors.Count > 0) return ApiProblem.Validation(errors).ToResult();
             await service.Store.PutDocAsync(SubmissionStore.SettingsPartition(campaignId), "settings", input, ct);
             return Results.Ok(input);
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Set the campaign's forbidden names and extra brand-protected terms.");
+        }).Requires(Powers.SubmissionSettingsEdit).WithSummary("Set the campaign's forbidden names and extra brand-protected terms.");
         staff.MapGet("/", async (string campaignId, SubmissionService service, CancellationToken ct) =>
             Results.Ok(await service.SettingsAsync(campaignId, ct)))
-            .RequireAuthorization(Policies.Staff).WithSummary("The campaign's text-safety settings.");
+            .Requires(Powers.SubmissionSettingsRead).WithSummary("The campaign's text-safety settings.");
 
         Labels.LabelsApi.Map(app);
     }

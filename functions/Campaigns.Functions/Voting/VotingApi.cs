@@ -7,6 +7,7 @@ using Campaigns.Campaigns;
 using Campaigns.Fans;
 using Campaigns.Hosting;
 using Campaigns.Platform;
+using Campaigns.Workspaces;
 using Microsoft.Extensions.Options;
 
 namespace Campaigns.Voting;
@@ -51,26 +52,26 @@ public static class VotingApi
     public static void MapVoting(this WebApplication app)
     {
         var staff = app.MapGroup("/api/campaigns/{id}").WithTags("Voting");
-        staff.MapGet("/ballot", GetBallot).RequireAuthorization(Policies.Staff).WithSummary("The campaign's ballot with its ETag.");
-        staff.MapPut("/ballot", PutBallot).RequireAuthorization(Policies.Marketer)
+        staff.MapGet("/ballot", GetBallot).Requires(Powers.CampaignRead).WithSummary("The campaign's ballot with its ETag.");
+        staff.MapPut("/ballot", PutBallot).Requires(Powers.BallotEdit)
             .WithSummary("Create or replace the ballot (If-Match required to replace). Rounds freeze once open.");
         staff.MapPost("/rounds/{roundId}/votes", Vote).RequireAuthorization(Policies.Fan)
             .WithSummary("Cast a vote: 202 with a receipt once the vote is durable. Idempotency-Key makes retries safe.");
         staff.MapGet("/rounds/{roundId}/votes/me", MyVote).RequireAuthorization(Policies.Fan)
             .WithSummary("The caller's own counted vote in the round (no one else's counts).");
-        staff.MapGet("/rounds/{roundId}/tally", Tally).RequireAuthorization(Policies.Admin)
+        staff.MapGet("/rounds/{roundId}/tally", Tally).Requires(Powers.TallyRead)
             .WithSummary("Live counts for admins (unless the ballot seals them from everyone); the snapshot after the reveal.");
-        staff.MapGet("/rounds/{roundId}/refusals", Refusals).RequireAuthorization(Policies.Admin)
+        staff.MapGet("/rounds/{roundId}/refusals", Refusals).Requires(Powers.TallyRead)
             .WithSummary("Refused and invalidated votes with their reasons, and counts per reason.");
-        staff.MapPost("/rounds/{roundId}/reveal", Reveal).RequireAuthorization(Policies.Admin)
+        staff.MapPost("/rounds/{roundId}/reveal", Reveal).Requires(Powers.RoundReveal)
             .WithSummary("Freeze and sign the round's counts (idempotent; after the round closes).");
-        staff.MapPost("/fans/{fanId}/invalidate", Invalidate).RequireAuthorization(Policies.Admin)
+        staff.MapPost("/fans/{fanId}/invalidate", Invalidate).Requires(Powers.FraudInvalidate)
             .WithSummary("Invalidate every vote of a fan in the campaign, with a note; tallies adjust exactly.");
-        staff.MapPost("/fans/{fanId}/restore", Restore).RequireAuthorization(Policies.Admin)
+        staff.MapPost("/fans/{fanId}/restore", Restore).Requires(Powers.FraudInvalidate)
             .WithSummary("Reverse an invalidation exactly.");
 
         app.MapGet("/api/voting/stats", (StorageOps ops) => Results.Ok(new { storageOps = ops.Count, byKind = ops.ByKind }))
-            .RequireAuthorization(Policies.Admin).WithTags("Voting").WithSummary("Storage requests sent by this instance (benchmarks).");
+            .Requires(Powers.PlatformStats).WithTags("Voting").WithSummary("Storage requests sent by this instance (benchmarks).");
 
         var pub = app.MapGroup("/api/public").WithTags("Public").Public();
         pub.MapGet("/campaigns/{id}/ballot", PublicBallot).WithSummary("The ballot for microsites: rounds, categories, options; never counts.");

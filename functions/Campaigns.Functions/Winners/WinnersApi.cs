@@ -3,6 +3,7 @@ using Campaigns.Campaigns;
 using Campaigns.Fans;
 using Campaigns.Hosting;
 using Campaigns.Platform;
+using Campaigns.Workspaces;
 using Microsoft.Extensions.Options;
 
 namespace Campaigns.Winners;
@@ -39,7 +40,7 @@ public static class WinnersApi
         {
             if (!CampaignRules.IdPattern().IsMatch(campaignId)) return ApiProblem.NotFound("campaign_not_found", "The campaign").ToResult();
             return Results.Ok(new { items = (await store.ListAsync(campaignId, ct)).OrderBy(d => d.DrawId, StringComparer.Ordinal).Select(StaffView) });
-        }).RequireAuthorization(Policies.Marketer).WithSummary("A campaign's draws (no personal data, no secret seed).");
+        }).Requires(Powers.DrawsRead).WithSummary("A campaign's draws (no personal data, no secret seed).");
 
         staff.MapPut("/{drawId}", async (string campaignId, string drawId, DrawInput input, DrawStore store, CampaignStore campaigns,
             TimeProvider time, CancellationToken ct) =>
@@ -54,30 +55,34 @@ public static class WinnersApi
             if (d.Value is null) return Refusal(d);
             await store.SaveAsync(d.Value, found?.ETag, ct);
             return Results.Ok(StaffView(d.Value));
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Define a draw's winner rules (until its seed is committed).");
+        }).Requires(Powers.DrawsRun).WithSummary("Define a draw's winner rules (until its seed is committed).");
 
         staff.MapGet("/{drawId}", async (string campaignId, string drawId, DrawStore store, CancellationToken ct)
             => await Load(store, campaignId, drawId, ct) is { } f ? Results.Ok(StaffView(f.State)) : DrawNotFound())
-            .RequireAuthorization(Policies.Marketer).WithSummary("A draw's state, winners by position and status (no personal data).");
+            .Requires(Powers.DrawsRead).WithSummary("A draw's state, winners by position and status (no personal data).");
 
         staff.MapPost("/{drawId}/commit", (string campaignId, string drawId, DrawStore store, TimeProvider time, CancellationToken ct)
             => Change(store, campaignId, drawId, (s, now) => WinnerRules.Commit(s, DrawRunner.NewSeed(), now), time, ct))
-            .RequireAuthorization(Policies.Marketer).WithSummary("Generate the secret seed and publish its SHA-256 commitment (before the window closes).");
+            .Requires(Powers.DrawsRun).WithSummary("Generate the secret seed and publish its SHA-256 commitment (before the window closes).");
 
         staff.MapPut("/{drawId}/external", (string campaignId, string drawId, ExternalValueInput input, DrawStore store, TimeProvider time, CancellationToken ct)
             => Change(store, campaignId, drawId, (s, now) => WinnerRules.EnterExternal(s, input.Value, now), time, ct))
-            .RequireAuthorization(Policies.Admin).WithSummary("Enter the published value of the declared external randomness round.");
+            .Requires(Powers.DrawsExternal).WithSummary("Enter the published value of the declared external randomness round.");
 
         staff.MapPost("/{drawId}/run", async (string campaignId, string drawId, DrawRunner runner, CancellationToken ct) =>
         {
             if (!CampaignRules.IdPattern().IsMatch(campaignId) || !WinnerRules.DrawIdPattern().IsMatch(drawId)) return DrawNotFound();
             var drawn = await runner.RunAsync(campaignId, drawId, ct);
             return Results.Ok(WinnerRules.Record(drawn));
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Make the draw (once, after the window closes); returns the published record.");
+        }).Requires(Powers.DrawsRun).WithSummary("Make the draw (once, after the window closes); returns the published record.");
 
-        staff.MapGet("/{drawId}/winners", async (string campaignId, string drawId, DrawStore store, IFanProfiles fans, CancellationToken ct) =>
+        staff.MapGet("/{drawId}/winners", async (string campaignId, string drawId, DrawStore store, IFanProfiles fans, StaffGrant grant,
+            WorkspaceStore workspaces, TimeProvider time, CancellationToken ct) =>
         {
             if (await Load(store, campaignId, drawId, ct) is not { } f) return DrawNotFound();
+            // Personal data for fulfilment: the read is recorded before anything is shown, so no read goes unaudited.
+            await workspaces.AuditAsync(new WorkspaceAuditEntry(grant.WorkspaceId!, time.GetUtcNow(), grant.Subject, "winners.contacts_read",
+                $"{campaignId}/{drawId}", $"{f.State.Slots?.Count ?? 0} winners"), ct);
             var items = new List<object>();
             foreach (var slot in f.State.Slots ?? [])
             {
@@ -88,12 +93,12 @@ public static class WinnersApi
                     MarketingOptIn = consent?.MarketingOptIn ?? false });
             }
             return Results.Ok(new { items });
-        }).RequireAuthorization(Policies.Admin).WithSummary("Winners with their personal data (admins only).");
+        }).Requires(Powers.WinnerContacts).WithSummary("Winners with their contact data for fulfilment; every read is audited in the workspace.");
 
         staff.MapPut("/{drawId}/winners/{position:int}/status", (string campaignId, string drawId, int position, WinnerStatusInput input,
             DrawStore store, TimeProvider time, CancellationToken ct)
             => Change(store, campaignId, drawId, (s, now) => WinnerRules.SetStatus(s, position, input.Status, now), time, ct))
-            .RequireAuthorization(Policies.Marketer).WithSummary("Mark a winner contacted, claimed or fulfilled (forward only).");
+            .Requires(Powers.DrawsRun).WithSummary("Mark a winner contacted, claimed or fulfilled (forward only).");
 
         staff.MapPost("/{drawId}/winners/{position:int}/promote", async (string campaignId, string drawId, int position, PromoteInput input,
             DrawStore store, WinnerNotifier notifier, IOptions<WinnersOptions> options, TimeProvider time, CancellationToken ct) =>
@@ -104,7 +109,7 @@ public static class WinnersApi
                 && f.State.Slots!.FirstOrDefault(x => x.Position == position) is { } slot)
                 await notifier.EnqueueAsync(f.State, slot, WinnerRules.PromotedEvent, ct);
             return result;
-        }).RequireAuthorization(Policies.Marketer).WithSummary("Replace a winner by the next alternate, with a reason logged in the public record.");
+        }).Requires(Powers.DrawsRun).WithSummary("Replace a winner by the next alternate, with a reason logged in the public record.");
 
         var pub = app.MapGroup("/api/public/campaigns/{campaignId}/draws").WithTags("Winners").Public();
 

@@ -51,7 +51,7 @@ public sealed class CampaignRulesTests
     [Fact]
     public void Archived_campaigns_cannot_change_or_be_published()
     {
-        var c = CampaignRules.Create(Valid("c-archived"), "c-archived", T0);
+        var c = CampaignRules.Create(Valid("c-archived"), "c-archived", "ws-1", T0);
         var archived = CampaignRules.Archive(c, T0).Value!;
         Assert.Equal(CampaignStatus.Archived, archived.Status);
         Assert.Equal("campaign_archived", CampaignRules.Update(archived, Valid(), T0).Code);
@@ -62,7 +62,7 @@ public sealed class CampaignRulesTests
     [Fact]
     public void Phase_follows_the_windows()
     {
-        var c = CampaignRules.Create(Valid(), "c1", T0) with { Status = CampaignStatus.Published };
+        var c = CampaignRules.Create(Valid(), "c1", "ws-1", T0) with { Status = CampaignStatus.Published };
         Assert.Equal("upcoming", CampaignRules.Phase(c, T0.AddHours(-1)));
         Assert.Equal("upcoming", CampaignRules.Phase(c, T0.AddHours(1)));
         Assert.Equal("voting-open", CampaignRules.Phase(c, T0.AddDays(1)));
@@ -73,7 +73,7 @@ public sealed class CampaignRulesTests
     [Fact]
     public void Local_rendering_uses_the_campaign_zone_across_dst()
     {
-        var c = CampaignRules.Create(Valid(), "c1", T0);
+        var c = CampaignRules.Create(Valid(), "c1", "ws-1", T0);
         Assert.Equal("2026-12-01T19:00:00+01:00", c.Local(T0));
         Assert.Equal("2026-07-01T20:00:00+02:00", c.Local(new DateTimeOffset(2026, 7, 1, 18, 0, 0, TimeSpan.Zero)));
     }

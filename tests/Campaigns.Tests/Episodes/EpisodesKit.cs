@@ -54,10 +54,8 @@ internal sealed class EpisodesKit : IAsyncDisposable
     /// <summary>Tokens valid across the fake clock's years (the clock is set to 2027 dates).</summary>
     public HttpClient As(string role, string? subject = null)
     {
-        var c = new HttpClient { BaseAddress = App.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
-        var token = TestApp.Token(role, subject ?? $"{role}-{Guid.NewGuid():N}", TimeSpan.FromDays(3650), now: DateTimeOffset.UtcNow.AddDays(-1500));
-        c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return c;
+        return TestApp.ClientFor(App.BaseAddress, App.WorkspaceId, role, subject ?? $"{role}-{Guid.NewGuid():N}", TimeSpan.FromDays(3650),
+            DateTimeOffset.UtcNow.AddDays(-1500));
     }
 
     /// <summary>Moves the clock to <paramref name="now"/> (never back) and runs one scheduler tick there, as the timer would.</summary>

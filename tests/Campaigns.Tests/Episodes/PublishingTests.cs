@@ -222,10 +222,10 @@ public sealed class PublishingTests
         var e = (await EpisodesKit.EpisodeAsync(marketer, c, s, "Host")).GetProperty("id").GetString()!;
         kit.Time.SetUtcNow(Utc(5, 1, 17, 0, 2));
         var payload = """{"Data":{"timer":{"Schedule":{"AdjustForDST":false},"ScheduleStatus":{"Last":"2027-05-01T16:59:00Z","Next":"2027-05-01T17:01:00Z","LastUpdated":"2027-05-01T17:00:00Z"},"IsPastDue":false}},"Metadata":{}}""";
-        var r = await kit.App.Client.PostRaw("/EpisodesScheduler", payload);
+        var r = await kit.App.InvokeAsync("EpisodesScheduler", payload);
         Assert.Equal(200, (int)r.StatusCode);
         Assert.Equal([e], (await EpisodesKit.FeedAsync(kit.App.Client, c)).Select(f => f.GetProperty("id").GetString()));
-        Assert.Equal(200, (int)(await kit.App.Client.PostRaw("/EpisodesPhaseSync", payload)).StatusCode);
+        Assert.Equal(200, (int)(await kit.App.InvokeAsync("EpisodesPhaseSync", payload)).StatusCode);
     }
 
     private sealed class CountingAction(DateTimeOffset at) : IPhaseAction

@@ -71,7 +71,7 @@ public sealed class InvocationTests
             Data = new { message = JsonSerializer.Serialize(JsonSerializer.Serialize(message)) },
             Metadata = new { DequeueCount = "2", Id = "\"abc\"", PopReceipt = "\"x\"" },
         });
-        var r1 = await app.Client.PostRaw("/TestEcho", doubleEncoded);
+        var r1 = await app.InvokeAsync("TestEcho", doubleEncoded);
         Assert.Equal(200, (int)r1.StatusCode);
         var body = await r1.Json();
         Assert.True(body.TryGetProperty("Outputs", out _));
@@ -79,12 +79,12 @@ public sealed class InvocationTests
 
         // Shape 2: the message as a JSON object, DequeueCount as a number.
         var asObject = "{\"Data\":{\"message\":" + message + "},\"Metadata\":{\"DequeueCount\":1}}";
-        var r2 = await app.Client.PostRaw("/TestEcho", asObject);
+        var r2 = await app.InvokeAsync("TestEcho", asObject);
         Assert.Equal(200, (int)r2.StatusCode);
 
         // Shape 3: singly encoded string.
         var single = JsonSerializer.Serialize(new { Data = new { message }, Metadata = new { DequeueCount = 1 } });
-        Assert.Equal(200, (int)(await app.Client.PostRaw("/TestEcho", single)).StatusCode);
+        Assert.Equal(200, (int)(await app.InvokeAsync("TestEcho", single)).StatusCode);
 
         var probes = seen.Where(p => p.Function == "TestEcho").ToList();
         Assert.Equal(3, probes.Count);
@@ -98,12 +98,12 @@ public sealed class InvocationTests
     {
         var seen = new ConcurrentQueue<Probe>();
         await using var app = await StartWithTestFunctions(seen, Names(), new HostQueueSettings(16, 8, TimeSpan.FromSeconds(2), TimeSpan.Zero, 3));
-        var r = await app.Client.PostRaw("/TestFails", """{"Data":{"message":"x"},"Metadata":{}}""");
+        var r = await app.InvokeAsync("TestFails", """{"Data":{"message":"x"},"Metadata":{}}""");
         Assert.Equal(500, (int)r.StatusCode);
         Assert.Contains("always fails", (await r.Json()).GetProperty("Logs")[0].GetString());
-        await (await app.Client.PostRaw("/NoSuchFunction", "{}")).Problem(404, "unknown_function");
+        await (await app.InvokeAsync("NoSuchFunction", "{}")).Problem(404, "unknown_function");
         // Malformed invocation bodies fail the invocation (so the host poison-queues them) rather than crashing.
-        Assert.Equal(500, (int)(await app.Client.PostRaw("/TestEcho", "{not json")).StatusCode);
+        Assert.Equal(500, (int)(await app.InvokeAsync("TestEcho", "{not json")).StatusCode);
     }
 
     [Fact]

@@ -2,6 +2,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Campaigns.Platform;
+using Campaigns.Workspaces;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -13,12 +15,16 @@ public sealed class TestApp : IAsyncDisposable
     public const string DevKey = "test-dev-signing-key-0123456789abcdef-0123456789";
     public const string Audience = "campaigns-api";
 
-    private TestApp(WebApplication app, Uri baseAddress)
+    private TestApp(WebApplication app, Uri baseAddress, string workspaceId)
     {
         App = app;
         BaseAddress = baseAddress;
+        WorkspaceId = workspaceId;
         Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
+
+    /// <summary>This app's own workspace: staff clients from <see cref="As"/> are members of it with their role.</summary>
+    public string WorkspaceId { get; }
 
     public WebApplication App { get; }
     public Uri BaseAddress { get; }
@@ -61,19 +67,89 @@ public sealed class TestApp : IAsyncDisposable
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TestApp(app, new Uri(address));
+        var workspaceId = "t-" + Guid.NewGuid().ToString("N")[..12];
+        await EnsureWorkspaceAsync(workspaceId);
+        return new TestApp(app, new Uri(address), workspaceId);
     }
 
+    /// <summary>
+    /// Mints a token. Workspace role names (owner, marketer, moderator, judge, viewer; "admin" means owner) mint a staff
+    /// token: their authority comes from a membership (<see cref="As"/> adds it), never from the token.
+    /// </summary>
     public static string Token(string role, string subject, TimeSpan? lifetime = null, string audience = Audience, DateTimeOffset? now = null)
-        => DevTokens.Mint(new AuthOptions { Audience = audience, DevSigningKey = DevKey, Issuer = "campaigns-dev" }, role, subject,
+        => DevTokens.Mint(new AuthOptions { Audience = audience, DevSigningKey = DevKey, Issuer = "campaigns-dev" }, TokenRole(role), subject,
             lifetime ?? TimeSpan.FromHours(1), now ?? DateTimeOffset.UtcNow);
 
-    /// <summary>A client that sends a bearer token for the role and subject.</summary>
-    public HttpClient As(string role, string? subject = null)
+    public static string TokenRole(string role) => WorkspaceRoleOf(role) is null ? role : Roles.Staff;
+
+    public static WorkspaceRole? WorkspaceRoleOf(string role) => role switch
     {
-        var c = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
-        c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token(role, subject ?? $"{role}-{Guid.NewGuid():N}"));
+        "owner" or "admin" => WorkspaceRole.Owner,
+        "marketer" => WorkspaceRole.Marketer,
+        "moderator" => WorkspaceRole.Moderator,
+        "judge" => WorkspaceRole.Judge,
+        "viewer" => WorkspaceRole.Viewer,
+        _ => null,
+    };
+
+    /// <summary>Invokes a trigger the way the standalone runner would over HTTP: with this process's invocation key.</summary>
+    public Task<HttpResponseMessage> InvokeAsync(string function, string payload)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/" + function)
+        {
+            Content = new StringContent(payload, System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add(global::Campaigns.Hosting.InvocationGuard.KeyHeader, Service<global::Campaigns.Hosting.InvocationGuard>().Key);
+        return Client.SendAsync(request);
+    }
+
+    /// <summary>A draft campaign in this app's workspace running every feature, for tests whose subject is not campaigns.</summary>
+    public async Task<string> CampaignAsync(string? id = null)
+    {
+        id ??= "c-" + Guid.NewGuid().ToString("N")[..12];
+        var now = Service<TimeProvider>().GetUtcNow();
+        var input = new global::Campaigns.Campaigns.CampaignInput("Test campaign", "Brand", "Europe/Zurich", ["en", "fr"],
+            [global::Campaigns.Campaigns.CampaignFeature.Voting, global::Campaigns.Campaigns.CampaignFeature.Submissions, global::Campaigns.Campaigns.CampaignFeature.Episodes]);
+        await Service<global::Campaigns.Campaigns.CampaignStore>().CreateAsync(global::Campaigns.Campaigns.CampaignRules.Create(input, id, WorkspaceId, now), CancellationToken.None);
+        return id;
+    }
+
+    /// <summary>A client that sends a bearer token for the role and subject; staff roles become members of this app's workspace.</summary>
+    public HttpClient As(string role, string? subject = null) => ClientFor(BaseAddress, WorkspaceId, role, subject ?? $"{role}-{Guid.NewGuid():N}");
+
+    /// <summary>A client for any running service (another process too) whose staff role is a membership in <paramref name="workspaceId"/>.</summary>
+    public static HttpClient ClientFor(Uri baseAddress, string workspaceId, string role, string subject, TimeSpan? lifetime = null, DateTimeOffset? issuedAt = null)
+    {
+        EnsureMemberAsync(workspaceId, subject, role).GetAwaiter().GetResult();
+        var c = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token(role, subject, lifetime, now: issuedAt));
         return c;
+    }
+
+    private static readonly Lazy<WorkspaceStore> Workspaces = new(() =>
+    {
+        var clients = new StorageClients(Options.Create(new StorageOptions { ConnectionString = Azurite.Instance.ConnectionString }));
+        clients.Tables.CreateTableIfNotExists(WorkspaceStore.WorkspacesTable);
+        clients.Tables.CreateTableIfNotExists(WorkspaceStore.MembersTable);
+        return new WorkspaceStore(clients);
+    });
+
+    public static async Task EnsureWorkspaceAsync(string workspaceId)
+    {
+        var now = DateTimeOffset.UtcNow;
+        await Workspaces.Value.CreateAsync(new Workspace(workspaceId, "Test " + workspaceId, now, "tests"), null,
+            new WorkspaceAuditEntry(workspaceId, now, "tests", "workspace.created", null, null), CancellationToken.None);
+    }
+
+    /// <summary>Makes the subject a member with the role's workspace role (no-op for fans, operators and plain staff).</summary>
+    public static async Task EnsureMemberAsync(string workspaceId, string subject, string role)
+    {
+        if (WorkspaceRoleOf(role) is not { } r) return;
+        var store = Workspaces.Value;
+        if (await store.GetMemberAsync(workspaceId, subject, CancellationToken.None) is { } m && m.Role == r) return;
+        var now = DateTimeOffset.UtcNow;
+        await store.PutMemberAsync(new Membership(workspaceId, subject, r, null, now, "tests", now),
+            new WorkspaceAuditEntry(workspaceId, now, "tests", "member.added", subject, role), CancellationToken.None);
     }
 
     public async ValueTask DisposeAsync()

@@ -11,7 +11,6 @@ namespace Campaigns.Tests.Judging;
 
 public sealed class JudgingApiTests
 {
-    private static string NewCampaign() => "c-" + Guid.NewGuid().ToString("N")[..12];
 
     private static async Task<(TestApp App, FakeTimeProvider Time, FakeEntries Entries, FakeVotes Votes)> Start()
     {
@@ -38,11 +37,11 @@ public sealed class JudgingApiTests
     {
         var (app, time, entries, votes) = await Start();
         await using var _ = app;
-        var c = NewCampaign();
+        var c = await app.CampaignAsync();
         var now = time.GetUtcNow();
         foreach (var (id, owner) in new[] { ("e1", "fan-a"), ("e2", "j3"), ("e3", "fan-b"), ("e4", "fan-c") }) entries.Add(c, id, owner, "approved", now);
         entries.Add(c, "e5", "fan-d", "pending", now);
-        var marketer = app.As("marketer", "mk");
+        var marketer = app.As("marketer");
         var j1 = app.As("judge", "j1");
         var j2 = app.As("judge", "j2");
         var j3 = app.As("judge", "j3");
@@ -149,11 +148,11 @@ public sealed class JudgingApiTests
     {
         var (app, time, entries, votes) = await Start();
         await using var _ = app;
-        var c = NewCampaign();
+        var c = await app.CampaignAsync();
         var now = time.GetUtcNow();
         for (var i = 1; i <= 6; i++) entries.Add(c, $"p{i}", i <= 4 ? "ann" : "bob", "approved", now.AddDays(-1));
         votes.Votes.AddRange(Enumerable.Range(0, 5).Select(i => new FakeVotes.Vote(c, "cat", "p1", now.AddHours(-i), false)));
-        var marketer = app.As("marketer", "mk");
+        var marketer = app.As("marketer");
         var url = $"/api/judging/campaigns/{c}";
         await marketer.PutAsJsonAsync($"{url}/setup", new
         {

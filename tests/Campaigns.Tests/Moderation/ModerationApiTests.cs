@@ -9,7 +9,6 @@ namespace Campaigns.Tests.Moderation;
 
 public sealed class ModerationApiTests
 {
-    private static string NewCampaign() => "c-" + Guid.NewGuid().ToString("N")[..12];
 
     private sealed record Harness(TestApp App, FakeTimeProvider Time, FakeEntries Entries, FakeVotes Votes) : IAsyncDisposable
     {
@@ -42,7 +41,7 @@ public sealed class ModerationApiTests
     public async Task Two_moderators_claiming_at_once_never_get_the_same_item()
     {
         await using var h = await Start();
-        var c = NewCampaign();
+        var c = await h.App.CampaignAsync();
         for (var i = 0; i < 30; i++) await h.Enqueue(c, $"e{i:D2}");
         var mods = Enumerable.Range(0, 4).Select(i => h.App.As("moderator", $"mod-{i}")).ToArray();
 
@@ -65,7 +64,7 @@ public sealed class ModerationApiTests
     public async Task Claims_take_the_oldest_first_and_an_expired_lease_returns_items_to_the_queue()
     {
         await using var h = await Start();
-        var c = NewCampaign();
+        var c = await h.App.CampaignAsync();
         await h.Enqueue(c, "old", locale: "de");
         h.Time.Advance(TimeSpan.FromMinutes(1));
         await h.Enqueue(c, "mid", kind: "text");
@@ -105,11 +104,11 @@ public sealed class ModerationApiTests
     public async Task Every_decision_is_audited_with_who_when_what_and_the_previous_state_and_the_fan_sees_the_reason_text()
     {
         await using var h = await Start();
-        var c = NewCampaign();
+        var c = await h.App.CampaignAsync();
         await h.Enqueue(c, "bad", safety: "reject"); // hard block: rejected automatically
         await h.Enqueue(c, "e1");
         var mod = h.App.As("moderator", "mod-a");
-        var admin = h.App.As("admin", "boss");
+        var admin = h.App.As("owner", "boss");
 
         await (await mod.PostAsJsonAsync($"/api/moderation/campaigns/{c}/claims", new { count = 5 })).Json();
         var t1 = h.Time.GetUtcNow();
@@ -161,7 +160,7 @@ public sealed class ModerationApiTests
     public async Task Bulk_decisions_report_each_item_and_refuse_items_not_held()
     {
         await using var h = await Start();
-        var c = NewCampaign();
+        var c = await h.App.CampaignAsync();
         foreach (var e in new[] { "b1", "b2", "b3" }) await h.Enqueue(c, e);
         var a = h.App.As("moderator", "mod-a");
         Assert.Equal(["b1", "b2"], Ids(await (await a.PostAsJsonAsync($"/api/moderation/campaigns/{c}/claims", new { count = 2 })).Json()));
@@ -180,7 +179,7 @@ public sealed class ModerationApiTests
     public async Task Reports_at_the_threshold_hide_an_approved_entry_pending_review()
     {
         await using var h = await Start();
-        var c = NewCampaign();
+        var c = await h.App.CampaignAsync();
         var mod = h.App.As("moderator", "mod-a");
         Assert.Equal(200, (int)(await mod.PutAsJsonAsync($"/api/moderation/campaigns/{c}/settings", new { reportHideThreshold = 2, autoApprove = true })).StatusCode);
         await h.Enqueue(c, "story", safety: "allow", owner: "author"); // approved automatically
@@ -214,7 +213,7 @@ public sealed class ModerationApiTests
     public async Task Blocking_hides_entries_and_invalidates_votes_and_unblocking_restores_exactly()
     {
         await using var h = await Start();
-        var c = NewCampaign();
+        var c = await h.App.CampaignAsync();
         var now = h.Time.GetUtcNow();
         h.Entries.Add(c, "x1", "troll", "approved", now);
         h.Entries.Add(c, "x2", "troll", "rejected", now);
@@ -259,7 +258,7 @@ public sealed class ModerationApiTests
     public async Task Sla_figures_give_depth_oldest_pending_age_and_median_time_to_decision()
     {
         await using var h = await Start(new() { ["Moderation:ClaimLeaseSeconds"] = "3600" });
-        var c = NewCampaign();
+        var c = await h.App.CampaignAsync();
         var mod = h.App.As("moderator", "mod-a");
         await h.Enqueue(c, "s1");
         await h.Enqueue(c, "s2");
@@ -283,7 +282,7 @@ public sealed class ModerationApiTests
     public async Task Concurrent_reports_are_all_counted_and_hide_the_entry_once()
     {
         await using var h = await Start();
-        var c = NewCampaign();
+        var c = await h.App.CampaignAsync();
         var mod = h.App.As("moderator", "mod-a");
         await mod.PutAsJsonAsync($"/api/moderation/campaigns/{c}/settings", new { reportHideThreshold = 3, autoApprove = true });
         await h.Enqueue(c, "hot", safety: "allow", owner: "author");
@@ -302,7 +301,7 @@ public sealed class ModerationApiTests
         await using (var h = await Start())
         {
             var mod = h.App.As("moderator", "mod-a");
-            var c = NewCampaign();
+            var c = await h.App.CampaignAsync();
             await (await mod.PutAsJsonAsync($"/api/moderation/campaigns/{c}/settings", new { reportHideThreshold = 0 })).Problem(400, "validation_failed");
             await (await mod.PutAsJsonAsync($"/api/moderation/campaigns/{c}/settings", new { hardBlockFlags = new[] { "Bad Flag" } })).Problem(400, "validation_failed");
             var defaults = await (await mod.GetAsync($"/api/moderation/campaigns/{c}/settings")).Json();

@@ -20,7 +20,7 @@ public sealed class ModerationBenchmarks(ITestOutputHelper output)
             b.Services.AddSingleton<IEntryModeration>(entries);
             b.Services.AddSingleton<IEntryDirectory>(entries);
         });
-        var c = "bench-" + Guid.NewGuid().ToString("N")[..10];
+        var c = await app.CampaignAsync("bench-" + Guid.NewGuid().ToString("N")[..10]);
         var queue = app.Service<IReviewQueue>();
         var now = DateTimeOffset.UtcNow;
 

@@ -90,11 +90,15 @@ public sealed class OidcTests
         Assert.Equal(404, await Get("/api/me/profile", fans.Token(fan, "api://campaigns")));
         Assert.Equal(403, await Get("/api/campaigns", fans.Token(fan, "api://campaigns")));
         // Staff from the workforce tenant with an app role.
-        Assert.Equal(200, await Get("/api/campaigns", staff.Token("alice", "api://campaigns-staff", "marketer")));
+        Assert.Equal(200, await Get("/api/campaigns", staff.Token("alice", "api://campaigns-staff", "staff")));
+        // The fans' provider never mints staff: a fan token claiming staff or operator roles is still only a fan's.
+        Assert.Equal(403, await Get("/api/campaigns", fans.Token(fan, "api://campaigns", "staff")));
+        Assert.Equal(403, await Get("/api/workspaces", fans.Token(fan, "api://campaigns", "operator")));
+        Assert.Equal(404, await Get("/api/me/profile", fans.Token(fan, "api://campaigns", "staff")));
         // Staff token with the fans' audience, or signed by the other provider's key, is refused.
-        Assert.Equal(401, await Get("/api/campaigns", staff.Token("alice", "api://campaigns", "marketer")));
+        Assert.Equal(401, await Get("/api/campaigns", staff.Token("alice", "api://campaigns", "staff")));
         // Signed with the fans' key but claiming the staff issuer: routed to the staff scheme, whose keys do not match.
-        var forged = fans.TokenAs(staff.Authority, "mallory", "api://campaigns-staff", "admin");
+        var forged = fans.TokenAs(staff.Authority, "mallory", "api://campaigns-staff", "operator");
         Assert.Equal(401, await Get("/api/campaigns", forged));
         Assert.Equal(401, await Get("/api/campaigns", "not-a-jwt"));
     }

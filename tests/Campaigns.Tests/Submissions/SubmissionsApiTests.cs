@@ -319,7 +319,7 @@ public sealed class SubmissionsApiTests
         // The Functions host delivers a JSON queue string encoded a second time; an unknown entry is dropped, not retried.
         var message = JsonSerializer.Serialize(JsonSerializer.Serialize(new { campaignId, entryId = "0000000000zzzzzzzzzz" }));
         var payload = "{\"Data\":{\"message\":" + message + "},\"Metadata\":{\"DequeueCount\":\"1\",\"Id\":\"m1\"}}";
-        var invoked = await app.Client.PostAsync("/" + SubmissionsApi.ProcessImageFunction, new StringContent(payload, System.Text.Encoding.UTF8, "application/json"));
+        var invoked = await app.InvokeAsync(SubmissionsApi.ProcessImageFunction, payload);
         Assert.Equal(200, (int)invoked.StatusCode);
     }
 

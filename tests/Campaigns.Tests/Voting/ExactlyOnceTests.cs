@@ -33,7 +33,7 @@ public sealed class ExactlyOnceTests
         var again = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => invoker.InvokeAsync(VotingApi.CounterFunction, payload, null, default)));
         Assert.All(again, r => Assert.True(r.Succeeded));
 
-        var tally = await VotingKit.TallyAsync(app.As("admin"), id);
+        var tally = await VotingKit.TallyAsync(app.As("owner"), id);
         Assert.Equal(40, tally.GetProperty("votesCounted").GetInt64());
         Assert.Equal(14, VotingKit.Count(tally, "colour", "red"));
         Assert.Equal(26, VotingKit.Count(tally, "colour", "blue"));
@@ -129,7 +129,7 @@ public sealed class ExactlyOnceTests
         foreach (var (fan, colour) in new[] { ("inv-1", "red"), ("inv-2", "red"), ("inv-3", "blue") })
             Assert.Equal(202, (int)(await app.As("fan", fan).PostAsJsonAsync($"/api/campaigns/{id}/rounds/r1/votes", VotingKit.Choices(("colour", colour), ("wheels", "sport")))).StatusCode);
         await VotingKit.SettledAsync(app, id, 3);
-        var admin = app.As("admin");
+        var admin = app.As("owner");
 
         var inv = await (await admin.PostAsJsonAsync($"/api/campaigns/{id}/fans/inv-2/invalidate", new { note = "same device as 40 other accounts" })).Json();
         Assert.Equal(1, inv.GetProperty("invalidated").GetInt32());

@@ -14,6 +14,8 @@ public sealed class ProcessKillTests
 {
     private sealed class Service : IAsyncDisposable
     {
+        public const string Workspace = "process-kill-tests";
+
         private readonly Process _process;
         public HttpClient Http { get; }
 
@@ -44,16 +46,19 @@ public sealed class ProcessKillTests
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while (true)
             {
-                try { if ((await service.Http.GetAsync("/")).IsSuccessStatusCode) return service; }
+                try
+                {
+                    if (!(await service.Http.GetAsync("/")).IsSuccessStatusCode) continue;
+                    await TestApp.EnsureWorkspaceAsync(Workspace);
+                    return service;
+                }
                 catch (HttpRequestException) when (DateTime.UtcNow < deadline && !process.HasExited) { await Task.Delay(200); }
             }
         }
 
         public HttpClient As(string role, string subject)
         {
-            var c = new HttpClient { BaseAddress = Http.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-            c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestApp.Token(role, subject));
-            return c;
+            return TestApp.ClientFor(Http.BaseAddress!, Workspace, role, subject);
         }
 
         public void Kill()
@@ -84,7 +89,13 @@ public sealed class ProcessKillTests
             var marketer = first.As("marketer", "m-1");
             var created = await marketer.PostAsJsonAsync("/api/campaigns", new
             {
-                id, name = "Kill test", brand = "Cars", timeZone = "Europe/Berlin", locales = new[] { "en" }, features = new[] { "voting" },
+                id,
+                workspaceId = Service.Workspace,
+                name = "Kill test",
+                brand = "Cars",
+                timeZone = "Europe/Berlin",
+                locales = new[] { "en" },
+                features = new[] { "voting" },
                 windows = new { publish = VotingKit.Window(now.AddDays(-1), now.AddDays(5)), voting = VotingKit.Window(now.AddHours(-1), now.AddDays(2)) },
             });
             Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
@@ -95,12 +106,12 @@ public sealed class ProcessKillTests
                 .PostAsJsonAsync($"/api/campaigns/{id}/rounds/r1/votes", VotingKit.Choices(("colour", colours[i % 3]), ("wheels", "sport")))));
             Assert.All(responses, r => Assert.Equal(202, (int)r.StatusCode));
             // Nothing is counted yet: the accepted votes exist only in the queue when the process dies.
-            Assert.Equal(0, (await VotingKit.TallyAsync(first.As("admin", "a-1"), id)).GetProperty("votesCounted").GetInt64());
+            Assert.Equal(0, (await VotingKit.TallyAsync(first.As("owner", "a-1"), id)).GetProperty("votesCounted").GetInt64());
             first.Kill();
         }
 
         await using var second = await Service.StartAsync(settings, counts: true);
-        var admin = second.As("admin", "a-1");
+        var admin = second.As("owner", "a-1");
         var deadline = DateTime.UtcNow.AddSeconds(90);
         System.Text.Json.JsonElement tally;
         while (true)

@@ -41,7 +41,7 @@ public sealed class VotingApiTests
 
         var mine = await (await fan.GetAsync($"/api/campaigns/{id}/rounds/r1/votes/me")).Json();
         Assert.Equal(receipts[0], mine.GetProperty("voteId").GetString());
-        var refusals = await (await app.As("admin").GetAsync($"/api/campaigns/{id}/rounds/r1/refusals")).Json();
+        var refusals = await (await app.As("owner").GetAsync($"/api/campaigns/{id}/rounds/r1/refusals")).Json();
         Assert.Equal(1, refusals.GetProperty("counts").GetProperty("duplicate").GetInt64());
         var item = Assert.Single(refusals.GetProperty("items").EnumerateArray());
         Assert.Equal("duplicate", item.GetProperty("reason").GetString());

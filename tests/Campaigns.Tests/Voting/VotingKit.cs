@@ -88,7 +88,7 @@ internal static class VotingKit
     /// <summary>Polls the admin tally until the condition holds (the counter is asynchronous); fails with the last tally after a minute.</summary>
     public static async Task<JsonElement> WaitAsync(TestApp app, string id, Func<JsonElement, bool> done, string round = "r1")
     {
-        var admin = app.As("admin");
+        var admin = app.As("owner");
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {

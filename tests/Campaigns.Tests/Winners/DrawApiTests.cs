@@ -167,7 +167,7 @@ public sealed class DrawApiTests
         var now = time.GetUtcNow();
         var c = await CampaignAsync(app, now);
         var marketer = app.As("marketer");
-        var admin = app.As("admin");
+        var admin = app.As("owner");
 
         await (await marketer.PutAsJsonAsync($"/api/campaigns/{c}/draws/d1", RandomVoters(winners: 0))).Problem(400, "validation_failed");
         await (await marketer.PutAsJsonAsync($"/api/campaigns/{c}/draws/d1", new { method = "random", winners = 1 })).Problem(400, "validation_failed");
@@ -217,8 +217,8 @@ public sealed class DrawApiTests
         Assert.Equal(DrawVerifier.Match, DrawVerifier.Verify(record, list).ExitCode);
         Assert.Equal(DrawVerifier.Differs, DrawVerifier.Verify(Edit(record, r => r["external"]!["value"] = new string('c', 64)), list).ExitCode);
 
-        // Roles: personal data is for admins; fans cannot run draws.
-        await (await marketer.GetAsync($"/api/campaigns/{c}/draws/ext/winners")).Problem(403, "forbidden");
+        // Roles: winners' contact data is for owners and marketers (audited), not moderators; fans cannot run draws.
+        await (await app.As("moderator").GetAsync($"/api/campaigns/{c}/draws/ext/winners")).Problem(403, "forbidden");
         await (await app.As("fan", "fan-x0").PostAsync($"/api/campaigns/{c}/draws/ext/run", null)).Problem(403, "forbidden");
         await (await app.Client.PostAsync($"/api/campaigns/{c}/draws/ext/run", null)).Problem(401, "unauthorized");
     }

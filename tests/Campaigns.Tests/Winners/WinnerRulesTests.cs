@@ -10,7 +10,7 @@ public sealed class WinnerRulesTests
 
     private static Campaign Campaign() => CampaignRules.Create(new CampaignInput("Car", "Brand", "Europe/Zurich", ["en"], [CampaignFeature.Voting],
         Windows: new CampaignWindows(Voting: new TimeWindow(Now.AddDays(-1), Now.AddDays(1)), Reveal: Now.AddDays(2)),
-        Eligibility: new Eligibility(18, ["CH"]), Rules: new VersionedText("r2", new() { ["en"] = "Rules" })), "car-vote", Now);
+        Eligibility: new Eligibility(18, ["CH"]), Rules: new VersionedText("r2", new() { ["en"] = "Rules" })), "car-vote", "ws-1", Now);
 
     private static DrawState Configured(DrawInput? input = null)
         => WinnerRules.Configure(null, Campaign(), "d", input ?? new DrawInput(DrawMethod.Random, 1, 2, DrawPool.Voters), Now).Value!;

@@ -96,9 +96,14 @@ public sealed class WinnerWorkflowTests
             else Assert.Equal(JsonValueKind.Null, name.ValueKind);
             Assert.DoesNotContain("fan-", item.GetRawText());
         }
-        var personal = (await (await app.As("admin").GetAsync($"/api/campaigns/{c}/draws/prize/winners")).Json()).GetProperty("items").EnumerateArray().ToList();
+        // A marketer reads the winners' contact data for fulfilment; the read is in the workspace's audit trail.
+        var reader = "fulfilment-" + Guid.NewGuid().ToString("N")[..8];
+        var personal = (await (await app.As("marketer", reader).GetAsync($"/api/campaigns/{c}/draws/prize/winners")).Json()).GetProperty("items").EnumerateArray().ToList();
         Assert.Equal([holder1, holder2], personal.Select(p => p.GetProperty("fanId").GetString()));
         Assert.Equal("fulfilled", personal[1].GetProperty("status").GetString());
+        var audit = (await (await app.As("owner").GetAsync($"/api/workspaces/{app.WorkspaceId}/audit")).Json()).GetProperty("items").EnumerateArray();
+        Assert.Contains(audit, a => a.GetProperty("action").GetString() == "winners.contacts_read" && a.GetProperty("actor").GetString() == reader
+            && a.GetProperty("target").GetString() == $"{c}/prize");
 
         await WriteSampleAsync(recordBytes, listBytes);
     }
@@ -172,7 +177,7 @@ public sealed class WinnerWorkflowTests
         Assert.Equal(DrawVerifier.Match, DrawVerifier.Verify(recordBytes, listBytes).ExitCode);
 
         // Admins see which entry won for each person.
-        var personal = (await (await app.As("admin").GetAsync($"/api/campaigns/{c}/draws/reporters/winners")).Json()).GetProperty("items");
+        var personal = (await (await app.As("owner").GetAsync($"/api/campaigns/{c}/draws/reporters/winners")).Json()).GetProperty("items");
         Assert.Equal("e-a1", personal[0].GetProperty("entryId").GetString());
 
         // One win per person: a later draw in the same campaign leaves out the current winners.
