@@ -50,13 +50,24 @@ public sealed record Round(
     DateTimeOffset? Reveal,
     int Shards);
 
+/// <summary>
+/// A change the freeze allows on an open round (its close extended, its reveal postponed): who, when, from what to what.
+/// Kept inside the ballot document so it is written in the same conditional replace as the change itself.
+/// </summary>
+public sealed record BallotAuditEntry(string Action, string RoundId, string Actor, DateTimeOffset At, DateTimeOffset? OldValue, DateTimeOffset? NewValue)
+{
+    public const string CloseExtended = "close_extended";
+    public const string RevealPostponed = "reveal_postponed";
+}
+
 public sealed record Ballot(
     string CampaignId,
     VoteMode Mode,
     TallyVisibility Tally,
     bool RequireCaptcha,
     Round[] Rounds,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    BallotAuditEntry[]? Audit = null)
 {
     public Round? Find(string roundId) => Rounds.FirstOrDefault(r => r.Id == roundId);
 }

@@ -125,23 +125,14 @@ public static partial class VoteRules
             }
             catch (FormatException e) { errors[$"rounds[{i}]"] = [e.Message]; continue; }
             if (opens is not null && closes is not null && closes <= opens) errors[$"rounds[{i}].closes"] = ["Must be after opens."];
+            // A round keeps the shard count it was created with: its votes are already spread over those shards.
+            // What else may change once it opens is BallotFreeze's decision.
             var existing = current?.Find(r.Id);
-            var round = new Round(r.Id, r.Title, r.Kind, r.Categories ?? [], r.Budget, opens, closes, reveal, existing?.Shards ?? shards);
-            // Once a round has opened, fans' votes refer to its options and shards: its shape is frozen.
-            if (existing is not null && Window(existing, campaign) is { } w && now >= w.Start && !SameShape(existing, round))
-                errors[$"rounds[{i}]"] = ["This round has opened; its kind, categories, options and budget can no longer change."];
-            rounds.Add(round);
+            rounds.Add(new Round(r.Id, r.Title, r.Kind, r.Categories ?? [], r.Budget, opens, closes, reveal, existing?.Shards ?? shards));
         }
-        foreach (var gone in (current?.Rounds ?? []).Where(r => input.Rounds.All(x => x.Id != r.Id)))
-            if (Window(gone, campaign) is { } w && now >= w.Start) errors["rounds"] = [$"Round '{gone.Id}' has opened and cannot be removed."];
         if (errors.Count > 0) return (null, errors);
         return (new Ballot(campaign.Id, input.Mode, input.Tally, input.RequireCaptcha, rounds.ToArray(), now), errors);
     }
-
-    private static bool SameShape(Round a, Round b)
-        => a.Kind == b.Kind && a.Budget == b.Budget &&
-           string.Join(";", a.Categories.Select(c => c.Id + ":" + string.Join(",", c.Options.Select(o => o.Id)))) ==
-           string.Join(";", b.Categories.Select(c => c.Id + ":" + string.Join(",", c.Options.Select(o => o.Id))));
 
     /// <summary>The round's window: its own times, else the campaign's voting window; null when neither is set.</summary>
     public static TimeWindow? Window(Round round, Campaign campaign)
