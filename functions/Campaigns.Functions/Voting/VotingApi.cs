@@ -41,6 +41,7 @@ public static class VotingApi
             : new LocalCaptchaVerifier());
         s.AddSingleton<VotingContracts>();
         s.AddSingleton<IVoteInvalidation>(sp => sp.GetRequiredService<VotingContracts>());
+        s.AddSingleton<IVoteSuspension>(sp => sp.GetRequiredService<VotingContracts>());
         s.AddSingleton<IVoterDirectory>(sp => sp.GetRequiredService<VotingContracts>());
         s.AddSingleton<Moderation.IFanVoteCounts>(sp => sp.GetRequiredService<VotingContracts>());
         s.AddSingleton<IRevealedResults>(sp => sp.GetRequiredService<VotingContracts>());
@@ -300,7 +301,7 @@ public static class VotingApi
         var (_, _, round) = found;
         if (await counter.ReadFanVoteAsync(id, round, user.Subject()) is not { } v)
             return ApiProblem.NotFound("vote_not_counted", "A counted vote (votes are counted within seconds of the receipt)").ToResult();
-        return Results.Ok(new { v.VoteId, acceptedAt = v.At, v.Choices, entries = v.Entries?.Keys, counted = !v.Invalidated, v.Invalidated });
+        return Results.Ok(new { v.VoteId, acceptedAt = v.At, v.Choices, entries = v.Entries?.Keys, counted = v.Counted, v.Invalidated, v.Suspended });
     }
 
     private static async Task<IResult> Tally(string id, string roundId, CampaignStore campaigns, BallotStore ballots, VoteCounter counter,
