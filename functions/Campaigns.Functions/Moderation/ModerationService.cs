@@ -42,7 +42,8 @@ public sealed class ModerationService(ModerationStore store, IOptions<Moderation
 {
     private ModerationOptions O => options.Value;
     private IEntryModeration? Entries => services.GetService<IEntryModeration>();
-    private IVoteInvalidation? Votes => services.GetService<IVoteInvalidation>();
+    // A block suspends votes in moderation's own ledger, never through fraud invalidation: see IVoteSuspension.
+    private IVoteSuspension? Votes => services.GetService<IVoteSuspension>();
 
     public async Task<ModerationSettings> SettingsAsync(string campaignId, CancellationToken ct)
         => await store.GetSettingsAsync(campaignId, ct) ?? O.Defaults();
@@ -182,7 +183,7 @@ public sealed class ModerationService(ModerationStore store, IOptions<Moderation
 
     /// <summary>
     /// Blocks a fan: the block row is written first (so new entries are flagged at once), then every entry is hidden
-    /// and every vote invalidated through the owners' seams; what they changed is recorded for the unblock.
+    /// and every vote suspended through the owners' seams; what they changed is recorded for the unblock.
     /// Repeating a block repeats the (idempotent) side effects, which repairs a block interrupted half-way.
     /// </summary>
     public async Task<BlockResult> BlockAsync(string campaignId, string fanId, string? reason, string actor, CancellationToken ct)
@@ -202,7 +203,7 @@ public sealed class ModerationService(ModerationStore store, IOptions<Moderation
         }
         _blocked.Forget(campaignId);
         var hidden = Entries is { } e ? await e.SetOwnerHiddenAsync(campaignId, fanId, true, ct) : 0;
-        var invalidated = Votes is { } v ? await v.InvalidateFanAsync(campaignId, fanId, "blocked by moderation", actor, ct) : 0;
+        var invalidated = Votes is { } v ? await v.SuspendFanAsync(campaignId, fanId, block.Reason ?? "blocked by moderation", actor, ct) : 0;
         if (hidden + invalidated > 0 && await store.GetBlockAsync(campaignId, fanId, ct) is { } latest)
         {
             block = latest.Block with { EntriesHidden = latest.Block.EntriesHidden + hidden, VotesInvalidated = latest.Block.VotesInvalidated + invalidated };
@@ -215,12 +216,15 @@ public sealed class ModerationService(ModerationStore store, IOptions<Moderation
         return new(block, Entries is not null, Votes is not null);
     }
 
-    /// <summary>Restores entries and votes first, then clears the row, so an interrupted unblock can be retried.</summary>
+    /// <summary>
+    /// Shows entries and lifts the vote suspension first, then clears the row, so an interrupted unblock can be retried.
+    /// A fraud invalidation of the same fan stays: it is not moderation's to lift.
+    /// </summary>
     public async Task<BlockResult?> UnblockAsync(string campaignId, string fanId, string actor, CancellationToken ct)
     {
         if (await store.GetBlockAsync(campaignId, fanId, ct) is not { Block.Blocked: true } current) return null;
         var shown = Entries is { } e ? await e.SetOwnerHiddenAsync(campaignId, fanId, false, ct) : 0;
-        var restored = Votes is { } v ? await v.RestoreFanAsync(campaignId, fanId, actor, ct) : 0;
+        var restored = Votes is { } v ? await v.LiftSuspensionAsync(campaignId, fanId, actor, ct) : 0;
         var now = time.GetUtcNow();
         var block = current.Block with { Blocked = false, Version = current.Block.Version + 1, Actor = actor, At = now, EntriesHidden = 0, VotesInvalidated = 0 };
         var audit = new AuditRecord(campaignId, ModerationStore.FanSubject(fanId), block.Version, "unblock", actor, false, now, "blocked", "unblocked",

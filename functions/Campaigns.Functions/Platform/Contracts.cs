@@ -3,14 +3,30 @@ namespace Campaigns.Platform;
 // Seams between capabilities. Each interface is implemented by the capability that owns the data and
 // consumed by others; the owner registers it in its Add… method. Keep them small.
 
-/// <summary>Owned by Voting. Invalidation is reversible and adjusts tallies exactly.</summary>
+/// <summary>
+/// Owned by Voting: fraud decisions (admins). Invalidation is reversible and adjusts tallies exactly. It is a ledger of
+/// its own: a moderation suspension (<see cref="IVoteSuspension"/>) neither lifts nor is lifted by it.
+/// </summary>
 public interface IVoteInvalidation
 {
-    /// <summary>Invalidates every counted vote of the fan in the campaign; returns how many were invalidated.</summary>
+    /// <summary>Invalidates every vote of the fan in the campaign; returns how many were invalidated.</summary>
     Task<int> InvalidateFanAsync(string campaignId, string fanId, string reason, string actor, CancellationToken ct);
 
-    /// <summary>Restores what <see cref="InvalidateFanAsync"/> invalidated; returns how many were restored.</summary>
+    /// <summary>Lifts what <see cref="InvalidateFanAsync"/> put on, only that; returns how many votes it covered.</summary>
     Task<int> RestoreFanAsync(string campaignId, string fanId, string actor, CancellationToken ct);
+}
+
+/// <summary>
+/// Owned by Voting, used by Moderation's block: suspends a fan's votes in a ledger separate from fraud invalidation,
+/// so an unblock never brings back votes an admin invalidated (and a restore never those of a blocked fan).
+/// </summary>
+public interface IVoteSuspension
+{
+    /// <summary>Suspends every vote of the fan in the campaign; returns how many were suspended.</summary>
+    Task<int> SuspendFanAsync(string campaignId, string fanId, string reason, string actor, CancellationToken ct);
+
+    /// <summary>Lifts the suspension only; returns how many votes it covered.</summary>
+    Task<int> LiftSuspensionAsync(string campaignId, string fanId, string actor, CancellationToken ct);
 }
 
 /// <summary>Owned by Voting: who took part, for draws among voters.</summary>

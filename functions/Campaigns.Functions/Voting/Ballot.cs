@@ -50,13 +50,24 @@ public sealed record Round(
     DateTimeOffset? Reveal,
     int Shards);
 
+/// <summary>
+/// A change the freeze allows on an open round (its close extended, its reveal postponed): who, when, from what to what.
+/// Kept inside the ballot document so it is written in the same conditional replace as the change itself.
+/// </summary>
+public sealed record BallotAuditEntry(string Action, string RoundId, string Actor, DateTimeOffset At, DateTimeOffset? OldValue, DateTimeOffset? NewValue)
+{
+    public const string CloseExtended = "close_extended";
+    public const string RevealPostponed = "reveal_postponed";
+}
+
 public sealed record Ballot(
     string CampaignId,
     VoteMode Mode,
     TallyVisibility Tally,
     bool RequireCaptcha,
     Round[] Rounds,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    BallotAuditEntry[]? Audit = null)
 {
     public Round? Find(string roundId) => Rounds.FirstOrDefault(r => r.Id == roundId);
 }
@@ -95,11 +106,32 @@ public static class RefusalReasons
     public const string WindowClosed = "window_closed";
     public const string Ineligible = "ineligible";
     public const string BudgetExhausted = "budget_exhausted";
+    /// <summary>Held by a fraud decision (admin).</summary>
     public const string Invalidated = "invalidated";
-    public static readonly string[] All = [Duplicate, RateLimited, CaptchaFailed, WindowClosed, Ineligible, BudgetExhausted, Invalidated];
+    /// <summary>Held by a moderation block (and by no fraud decision: a vote held by both counts as invalidated).</summary>
+    public const string Suspended = "suspended";
+    public static readonly string[] All = [Duplicate, RateLimited, CaptchaFailed, WindowClosed, Ineligible, BudgetExhausted, Invalidated, Suspended];
 }
 
-/// <summary>The counted state of one fan in one round (one row, in the same partition as the counters it moves).</summary>
+/// <summary>
+/// Two authorities may hold a fan's votes out of the tally, each in its own ledger: <c>fraud</c> (an admin's invalidation,
+/// lifted only by a restore) and <c>moderation</c> (a moderator's block, lifted only by the unblock). Neither lifts the
+/// other's hold, so an unblock cannot bring back votes found fraudulent, nor a restore the votes of a blocked fan.
+/// </summary>
+public enum HoldLedger { Fraud, Moderation }
+
+/// <summary>One step in a fan row's ledgers: who put a hold on or lifted it, when, and why.</summary>
+public sealed record VoteLedgerEntry(HoldLedger Ledger, string Action, string Actor, DateTimeOffset At, string? Reason)
+{
+    public const string Hold = "hold", Lift = "lift";
+    /// <summary>The latest steps kept on the row (it also carries the fan's choices; a table property holds 64 KiB).</summary>
+    public const int Kept = 20;
+}
+
+/// <summary>
+/// The counted state of one fan in one round (one row, in the same partition as the counters it moves). The fraud hold
+/// is <c>Invalidated*</c>, the moderation hold <c>Suspended*</c>; the row counts only while neither holds it.
+/// </summary>
 public sealed record FanVote(
     string FanId,
     string VoteId,
@@ -109,8 +141,17 @@ public sealed record FanVote(
     bool Invalidated = false,
     string? InvalidatedNote = null,
     string? InvalidatedBy = null,
-    DateTimeOffset? InvalidatedAt = null)
+    DateTimeOffset? InvalidatedAt = null,
+    bool Suspended = false,
+    string? SuspendedReason = null,
+    string? SuspendedBy = null,
+    DateTimeOffset? SuspendedAt = null,
+    VoteLedgerEntry[]? Ledger = null)
 {
+    public bool Held => Invalidated || Suspended;
+
+    public bool Counted => !Held && VoteCount > 0;
+
     /// <summary>The (category, option) pairs this fan contributes to the tally while counted.</summary>
     public IEnumerable<(string Category, string Option)> Contributions()
     {

@@ -62,7 +62,7 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
         await Task.WhenAll(works.GroupBy(w => w.Pk).Select(g => Submit(g.Key, g.Select(x => x.Work).ToList())));
     }
 
-    /// <summary>Invalidates or restores one fan's row in a round; returns how many votes changed state.</summary>
+    /// <summary>Puts or lifts one ledger's hold on a fan's row in a round; returns how many votes the hold covers.</summary>
     public async Task<int> AdminAsync(Ballot ballot, Round round, string fan, AdminOp op)
     {
         var pk = PartitionKey(ballot.CampaignId, round.Id, VoteRules.Shard(fan, round.Shards));
@@ -202,7 +202,7 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
             {
                 rk = FanRow(op.Fan);
                 var current = state.GetValueOrDefault(rk);
-                d = op.Restore ? VoteRules.Restore(current) : VoteRules.Invalidate(current, op.Note ?? "", op.Actor, time.GetUtcNow());
+                d = VoteRules.Apply(current, op, time.GetUtcNow());
                 if (!d.Skip) changed[w] = current?.VoteCount ?? 0;
             }
             else
@@ -233,8 +233,9 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
             var entity = new TableEntity(p.Key, rk)
             {
                 ["Fan"] = fan.FanId,
-                ["Counted"] = !fan.Invalidated && fan.VoteCount > 0,
+                ["Counted"] = fan.Counted,
                 ["Invalidated"] = fan.Invalidated,
+                ["Suspended"] = fan.Suspended,
                 ["Doc"] = JsonSerializer.Serialize(fan, JsonDefaults.Options),
             };
             actions.Add(known.TryGetValue(rk, out var k) && k.Fan is not null
@@ -303,7 +304,7 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
         return sum;
     }
 
-    /// <summary>Refused and invalidated votes of a round, with their reasons (evidence for admins).</summary>
+    /// <summary>Refused and held (invalidated, suspended) votes of a round, with their reasons and ledgers (evidence for admins).</summary>
     public async Task<List<RefusedVote>> ReadRefusalsAsync(string campaign, Round round, string? reason, int max, CancellationToken ct)
     {
         var list = new List<RefusedVote>();
@@ -318,14 +319,18 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
                     e.GetString("Ip"), e.GetString("Choices") is { } c ? JsonSerializer.Deserialize<Dictionary<string, string>>(c, JsonDefaults.Options) : null, null));
                 if (list.Count >= max) break;
             }
-            if (reason is null or RefusalReasons.Invalidated)
+            if (reason is null or RefusalReasons.Invalidated or RefusalReasons.Suspended)
             {
-                var inv = TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {"f|"} and RowKey lt {"f}"} and Invalidated eq true");
-                await foreach (var e in Table.QueryAsync<TableEntity>(inv, cancellationToken: ct))
+                var held = TableClient.CreateQueryFilter(
+                    $"PartitionKey eq {pk} and RowKey ge {"f|"} and RowKey lt {"f}"} and (Invalidated eq true or Suspended eq true)");
+                await foreach (var e in Table.QueryAsync<TableEntity>(held, cancellationToken: ct))
                 {
                     var fan = JsonSerializer.Deserialize<FanVote>(e.GetString("Doc"), JsonDefaults.Options)!;
-                    list.Add(new RefusedVote(fan.VoteId, fan.FanId, RefusalReasons.Invalidated, fan.InvalidatedAt ?? fan.At, null, fan.Choices,
-                        fan.InvalidatedNote));
+                    // Listed under the reason its votes are counted under (fraud first), like the counts per reason.
+                    var why = fan.Invalidated ? RefusalReasons.Invalidated : RefusalReasons.Suspended;
+                    if (reason is not null && reason != why) continue;
+                    list.Add(new RefusedVote(fan.VoteId, fan.FanId, why, (fan.Invalidated ? fan.InvalidatedAt : fan.SuspendedAt) ?? fan.At, null,
+                        fan.Choices, fan.Invalidated ? fan.InvalidatedNote : fan.SuspendedReason, fan.Ledger ?? []));
                     if (list.Count >= max) break;
                 }
             }
@@ -381,8 +386,8 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
     }
 }
 
-/// <summary>An admin change to one fan's row: invalidate (with a note) or restore.</summary>
-public sealed record AdminOp(bool Restore, string Actor, string? Note, string Fan = "");
+/// <summary>A hold put on (with a note) or lifted from one fan's row, in one ledger (fraud: admins; moderation: blocks).</summary>
+public sealed record AdminOp(HoldLedger Ledger, bool Lift, string Actor, string? Note, string Fan = "");
 
 public sealed record RefusedVote(string? VoteId, string? Fan, string? Reason, DateTimeOffset At, string? Ip,
-    Dictionary<string, string>? Choices, string? Note);
+    Dictionary<string, string>? Choices, string? Note, VoteLedgerEntry[]? Ledger = null);

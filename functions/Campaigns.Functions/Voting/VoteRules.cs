@@ -125,23 +125,14 @@ public static partial class VoteRules
             }
             catch (FormatException e) { errors[$"rounds[{i}]"] = [e.Message]; continue; }
             if (opens is not null && closes is not null && closes <= opens) errors[$"rounds[{i}].closes"] = ["Must be after opens."];
+            // A round keeps the shard count it was created with: its votes are already spread over those shards.
+            // What else may change once it opens is BallotFreeze's decision.
             var existing = current?.Find(r.Id);
-            var round = new Round(r.Id, r.Title, r.Kind, r.Categories ?? [], r.Budget, opens, closes, reveal, existing?.Shards ?? shards);
-            // Once a round has opened, fans' votes refer to its options and shards: its shape is frozen.
-            if (existing is not null && Window(existing, campaign) is { } w && now >= w.Start && !SameShape(existing, round))
-                errors[$"rounds[{i}]"] = ["This round has opened; its kind, categories, options and budget can no longer change."];
-            rounds.Add(round);
+            rounds.Add(new Round(r.Id, r.Title, r.Kind, r.Categories ?? [], r.Budget, opens, closes, reveal, existing?.Shards ?? shards));
         }
-        foreach (var gone in (current?.Rounds ?? []).Where(r => input.Rounds.All(x => x.Id != r.Id)))
-            if (Window(gone, campaign) is { } w && now >= w.Start) errors["rounds"] = [$"Round '{gone.Id}' has opened and cannot be removed."];
         if (errors.Count > 0) return (null, errors);
         return (new Ballot(campaign.Id, input.Mode, input.Tally, input.RequireCaptcha, rounds.ToArray(), now), errors);
     }
-
-    private static bool SameShape(Round a, Round b)
-        => a.Kind == b.Kind && a.Budget == b.Budget &&
-           string.Join(";", a.Categories.Select(c => c.Id + ":" + string.Join(",", c.Options.Select(o => o.Id)))) ==
-           string.Join(";", b.Categories.Select(c => c.Id + ":" + string.Join(",", c.Options.Select(o => o.Id))));
 
     /// <summary>The round's window: its own times, else the campaign's voting window; null when neither is set.</summary>
     public static TimeWindow? Window(Round round, Campaign campaign)
@@ -221,7 +212,7 @@ public static partial class VoteRules
         var merged = new Dictionary<string, string>(current.Choices);
         foreach (var (c, o) in choices) merged[c] = o;
         var updated = current with { VoteId = vote.Id, At = vote.At, Choices = merged };
-        return new VoteDecision(updated, current.Invalidated ? [] : Diff(current, updated), null, false);
+        return new VoteDecision(updated, Diff(current, updated), null, false);
     }
 
     private static VoteDecision ApplyEntry(FanVote? current, VoteItem vote, Round round)
@@ -238,39 +229,80 @@ public static partial class VoteRules
         if (round.Budget?.MaxEntries is { } max && !distinct.Contains(entryId) && distinct.Count >= max)
             return new VoteDecision(current, [new(ReasonRow(RefusalReasons.BudgetExhausted), 1)], RefusalReasons.BudgetExhausted, false);
         var next = state with { VoteId = vote.Id, At = vote.At, Entries = new Dictionary<string, string>(entries) { [key] = vote.Id } };
-        if (state.Invalidated) return new VoteDecision(next, [], null, false);
-        var deltas = new List<CounterDelta> { new(CountRow(Contracts.EntriesCategory, entryId), 1) };
-        if (current is null || current.VoteCount == 0) deltas.Add(new(TotalRow, 1));
-        return new VoteDecision(next, deltas, null, false);
+        return new VoteDecision(next, Diff(current, next), null, false);
     }
 
-    private static List<CounterDelta> Diff(FanVote before, FanVote after)
+    /// <summary>
+    /// What a fan row puts into the counters: while counted, one per (category, option) it contributes plus one counted
+    /// ballot; while held, its votes under the hold's reason (fraud first, so a vote held twice is counted once).
+    /// </summary>
+    private static Dictionary<string, long> Effect(FanVote? fan)
     {
         var map = new Dictionary<string, long>();
-        foreach (var (c, o) in before.Contributions()) map[CountRow(c, o)] = map.GetValueOrDefault(CountRow(c, o)) - 1;
-        foreach (var (c, o) in after.Contributions()) map[CountRow(c, o)] = map.GetValueOrDefault(CountRow(c, o)) + 1;
+        if (fan is null || fan.VoteCount == 0) return map;
+        if (fan.Held)
+        {
+            map[ReasonRow(fan.Invalidated ? RefusalReasons.Invalidated : RefusalReasons.Suspended)] = fan.VoteCount;
+            return map;
+        }
+        foreach (var (c, o) in fan.Contributions()) map[CountRow(c, o)] = map.GetValueOrDefault(CountRow(c, o)) + 1;
+        map[TotalRow] = 1;
+        return map;
+    }
+
+    /// <summary>Every change of a fan row moves the counters by the difference of its effects: exact whatever changed.</summary>
+    private static List<CounterDelta> Diff(FanVote? before, FanVote after)
+    {
+        var map = Effect(after);
+        foreach (var (row, n) in Effect(before)) map[row] = map.GetValueOrDefault(row) - n;
         return map.Where(kv => kv.Value != 0).Select(kv => new CounterDelta(kv.Key, kv.Value)).ToList();
     }
 
-    /// <summary>Invalidates a counted fan: their contributions leave the tally; the row keeps the choices and the note.</summary>
+    private static VoteDecision Changed(FanVote current, FanVote next, VoteLedgerEntry step)
+    {
+        next = next with { Ledger = [.. (current.Ledger ?? []).TakeLast(VoteLedgerEntry.Kept - 1), step] };
+        return new VoteDecision(next, Diff(current, next), null, false);
+    }
+
+    /// <summary>A fraud decision holds the fan's votes out of the tally; the row keeps the choices, the note and who decided.</summary>
     public static VoteDecision Invalidate(FanVote? current, string note, string actor, DateTimeOffset now)
     {
         if (current is null || current.Invalidated) return VoteDecision.AlreadyApplied;
-        var deltas = current.Contributions().Select(x => new CounterDelta(CountRow(x.Category, x.Option), -1)).ToList();
-        if (current.VoteCount > 0) deltas.Add(new(TotalRow, -1));
-        deltas.Add(new(ReasonRow(RefusalReasons.Invalidated), current.VoteCount));
-        return new VoteDecision(current with { Invalidated = true, InvalidatedNote = note, InvalidatedBy = actor, InvalidatedAt = now }, deltas, null, false);
+        return Changed(current, current with { Invalidated = true, InvalidatedNote = note, InvalidatedBy = actor, InvalidatedAt = now },
+            new(HoldLedger.Fraud, VoteLedgerEntry.Hold, actor, now, note));
     }
 
-    /// <summary>Exactly reverses <see cref="Invalidate"/>.</summary>
-    public static VoteDecision Restore(FanVote? current)
+    /// <summary>Lifts the fraud hold only: the votes count again unless a moderation block still holds them.</summary>
+    public static VoteDecision Restore(FanVote? current, string actor, DateTimeOffset now)
     {
         if (current is null || !current.Invalidated) return VoteDecision.AlreadyApplied;
-        var deltas = current.Contributions().Select(x => new CounterDelta(CountRow(x.Category, x.Option), 1)).ToList();
-        if (current.VoteCount > 0) deltas.Add(new(TotalRow, 1));
-        deltas.Add(new(ReasonRow(RefusalReasons.Invalidated), -current.VoteCount));
-        return new VoteDecision(current with { Invalidated = false, InvalidatedNote = null, InvalidatedBy = null, InvalidatedAt = null }, deltas, null, false);
+        return Changed(current, current with { Invalidated = false, InvalidatedNote = null, InvalidatedBy = null, InvalidatedAt = null },
+            new(HoldLedger.Fraud, VoteLedgerEntry.Lift, actor, now, null));
     }
+
+    /// <summary>A moderator's block suspends the fan's votes; it never touches a fraud hold.</summary>
+    public static VoteDecision Suspend(FanVote? current, string reason, string actor, DateTimeOffset now)
+    {
+        if (current is null || current.Suspended) return VoteDecision.AlreadyApplied;
+        return Changed(current, current with { Suspended = true, SuspendedReason = reason, SuspendedBy = actor, SuspendedAt = now },
+            new(HoldLedger.Moderation, VoteLedgerEntry.Hold, actor, now, reason));
+    }
+
+    /// <summary>Lifts the moderation hold only: the votes count again unless a fraud decision still holds them.</summary>
+    public static VoteDecision Lift(FanVote? current, string actor, DateTimeOffset now)
+    {
+        if (current is null || !current.Suspended) return VoteDecision.AlreadyApplied;
+        return Changed(current, current with { Suspended = false, SuspendedReason = null, SuspendedBy = null, SuspendedAt = null },
+            new(HoldLedger.Moderation, VoteLedgerEntry.Lift, actor, now, null));
+    }
+
+    public static VoteDecision Apply(FanVote? current, AdminOp op, DateTimeOffset now) => (op.Ledger, op.Lift) switch
+    {
+        (HoldLedger.Fraud, false) => Invalidate(current, op.Note ?? "", op.Actor, now),
+        (HoldLedger.Fraud, true) => Restore(current, op.Actor, now),
+        (HoldLedger.Moderation, false) => Suspend(current, op.Note ?? "", op.Actor, now),
+        _ => Lift(current, op.Actor, now),
+    };
 
     /// <summary>Eligibility where the data exists: a known age below the minimum or a known country outside the list refuses.</summary>
     public static string? Ineligible(Eligibility eligibility, Fans.FanProfile? profile, DateTimeOffset now)

@@ -42,6 +42,7 @@ public static class VotingApi
             : new LocalCaptchaVerifier());
         s.AddSingleton<VotingContracts>();
         s.AddSingleton<IVoteInvalidation>(sp => sp.GetRequiredService<VotingContracts>());
+        s.AddSingleton<IVoteSuspension>(sp => sp.GetRequiredService<VotingContracts>());
         s.AddSingleton<IVoterDirectory>(sp => sp.GetRequiredService<VotingContracts>());
         s.AddSingleton<Moderation.IFanVoteCounts>(sp => sp.GetRequiredService<VotingContracts>());
         s.AddSingleton<IRevealedResults>(sp => sp.GetRequiredService<VotingContracts>());
@@ -93,22 +94,31 @@ public static class VotingApi
         if (await campaigns.GetAsync(id, ct) is not { } c) return CampaignNotFound.ToResult();
         if (await ballots.GetAsync(id, ct) is not { } b) return ApiProblem.NotFound("ballot_not_found", "The ballot").ToResult();
         http.Response.Headers.ETag = b.ETag.ToString("H");
-        return Results.Ok(View(b.Ballot, c.Campaign));
+        return Results.Ok(View(b.Ballot, c.Campaign, staff: true));
     }
 
-    private static async Task<IResult> PutBallot(string id, BallotInput input, BallotStore ballots, CampaignStore campaigns,
+    /// <summary>Load → validate → freeze decision (now) → conditional save, against the version the caller read.</summary>
+    private static async Task<IResult> PutBallot(string id, BallotInput input, ClaimsPrincipal user, BallotStore ballots, CampaignStore campaigns,
         IOptions<VotingOptions> options, TimeProvider time, HttpContext http, CancellationToken ct)
     {
         if (await campaigns.GetAsync(id, ct) is not { } c) return CampaignNotFound.ToResult();
         var current = await ballots.GetAsync(id, ct);
-        ETag? ifMatch = http.Request.Headers.IfMatch.FirstOrDefault() is { Length: > 0 } v ? new ETag(v.StartsWith("W/", StringComparison.Ordinal) ? v[2..] : v) : null;
-        if (current is not null && ifMatch is null) return ApiProblem.PreconditionRequired().ToResult();
-        var (ballot, errors) = VoteRules.Create(input, c.Campaign, current?.Ballot, options.Value.CounterShards, time.GetUtcNow());
-        if (ballot is null) return ApiProblem.Validation(errors).ToResult();
-        var etag = await ballots.SaveAsync(ballot, current is null ? null : ifMatch, ct);
+        var sent = http.Request.Headers.IfMatch.FirstOrDefault();
+        if (current is not null && string.IsNullOrEmpty(sent)) return ApiProblem.PreconditionRequired().ToResult();
+        // The freeze is decided against the stored version, so the caller must have read that very version. Table
+        // ETags are weak (W/"datetime'…'") and clients may drop the W/: compare the opaque parts, save with the stored tag.
+        if (current is { } stored && Opaque(sent!) != Opaque(stored.ETag.ToString("H"))) return ApiProblem.Stale().ToResult();
+        var now = time.GetUtcNow();
+        var (candidate, errors) = VoteRules.Create(input, c.Campaign, current?.Ballot, options.Value.CounterShards, now);
+        if (candidate is null) return ApiProblem.Validation(errors).ToResult();
+        var (ballot, frozen) = BallotFreeze.Decide(current?.Ballot, candidate, c.Campaign, user.Subject(), now);
+        if (frozen is not null) return frozen.ToResult();
+        var etag = await ballots.SaveAsync(ballot!, current?.ETag, ct);
         http.Response.Headers.ETag = etag.ToString("H");
-        return Results.Ok(View(ballot, c.Campaign));
+        return Results.Ok(View(ballot!, c.Campaign, staff: true));
     }
+
+    private static string Opaque(string tag) => (tag.StartsWith("W/", StringComparison.Ordinal) ? tag[2..] : tag).Trim('"');
 
     private static async Task<IResult> PublicBallot(string id, BallotStore ballots, CampaignStore campaigns, TimeProvider time, HttpContext http, CancellationToken ct)
     {
@@ -120,11 +130,13 @@ public static class VotingApi
         return Results.Ok(View(b, c, now));
     }
 
-    /// <summary>Ballot shape only: options keep their configured order, so nothing about counts can be read from it.</summary>
-    private static object View(Ballot b, Campaign c, DateTimeOffset? now = null) => new
-    {
-        campaignId = b.CampaignId, b.Mode, b.Tally, b.RequireCaptcha,
-        rounds = b.Rounds.Select(r =>
+    /// <summary>
+    /// Ballot shape only: options keep their configured order, so nothing about counts can be read from it. Staff also
+    /// see the audit of changes made to open rounds (extended closes, postponed reveals).
+    /// </summary>
+    private static BallotView View(Ballot b, Campaign c, DateTimeOffset? now = null, bool staff = false) => new(
+        b.CampaignId, b.Mode, b.Tally, b.RequireCaptcha,
+        b.Rounds.Select(r =>
         {
             var w = VoteRules.Window(r, c);
             var reveal = VoteRules.RevealAt(r, c);
@@ -138,7 +150,12 @@ public static class VotingApi
             };
         }),
         b.UpdatedAt,
-    };
+        staff ? b.Audit ?? [] : null);
+
+    public sealed record BallotView(string CampaignId, VoteMode Mode, TallyVisibility Tally, bool RequireCaptcha, IEnumerable<object> Rounds,
+        DateTimeOffset UpdatedAt,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        BallotAuditEntry[]? Audit);
 
     private static async Task<IResult> Vote(string id, string roundId, VoteInput input, ClaimsPrincipal user, HttpContext http,
         CampaignStore campaigns, BallotStore ballots, VoteBuffer buffer, VoteRateLimits limits, ICaptchaVerifier captcha,
@@ -285,7 +302,7 @@ public static class VotingApi
         var (_, _, round) = found;
         if (await counter.ReadFanVoteAsync(id, round, user.Subject()) is not { } v)
             return ApiProblem.NotFound("vote_not_counted", "A counted vote (votes are counted within seconds of the receipt)").ToResult();
-        return Results.Ok(new { v.VoteId, acceptedAt = v.At, v.Choices, entries = v.Entries?.Keys, counted = !v.Invalidated, v.Invalidated });
+        return Results.Ok(new { v.VoteId, acceptedAt = v.At, v.Choices, entries = v.Entries?.Keys, counted = v.Counted, v.Invalidated, v.Suspended });
     }
 
     private static async Task<IResult> Tally(string id, string roundId, CampaignStore campaigns, BallotStore ballots, VoteCounter counter,

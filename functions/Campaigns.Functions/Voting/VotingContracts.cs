@@ -7,7 +7,7 @@ namespace Campaigns.Voting;
 
 /// <summary>Voting's side of the capability seams (Platform/Contracts.cs).</summary>
 internal sealed class VotingContracts(BallotStore ballots, VoteCounter counter, RevealService reveal)
-    : IVoteInvalidation, IVoterDirectory, IRevealedResults, Moderation.IFanVoteCounts
+    : IVoteInvalidation, IVoteSuspension, IVoterDirectory, IRevealedResults, Moderation.IFanVoteCounts
 {
     /// <summary>
     /// Counted votes per fan whose latest vote lies in [from, to): a ballot counts 1 per round, entry voting one per
@@ -24,10 +24,16 @@ internal sealed class VotingContracts(BallotStore ballots, VoteCounter counter, 
     }
 
     public async Task<int> InvalidateFanAsync(string campaignId, string fanId, string reason, string actor, CancellationToken ct)
-        => await ForEachRound(campaignId, fanId, new AdminOp(false, actor, reason), ct);
+        => await ForEachRound(campaignId, fanId, new AdminOp(HoldLedger.Fraud, false, actor, reason), ct);
 
     public async Task<int> RestoreFanAsync(string campaignId, string fanId, string actor, CancellationToken ct)
-        => await ForEachRound(campaignId, fanId, new AdminOp(true, actor, null), ct);
+        => await ForEachRound(campaignId, fanId, new AdminOp(HoldLedger.Fraud, true, actor, null), ct);
+
+    public async Task<int> SuspendFanAsync(string campaignId, string fanId, string reason, string actor, CancellationToken ct)
+        => await ForEachRound(campaignId, fanId, new AdminOp(HoldLedger.Moderation, false, actor, reason), ct);
+
+    public async Task<int> LiftSuspensionAsync(string campaignId, string fanId, string actor, CancellationToken ct)
+        => await ForEachRound(campaignId, fanId, new AdminOp(HoldLedger.Moderation, true, actor, null), ct);
 
     private async Task<int> ForEachRound(string campaignId, string fanId, AdminOp op, CancellationToken ct)
     {

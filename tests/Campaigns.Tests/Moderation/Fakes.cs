@@ -52,9 +52,9 @@ public sealed class FakeEntries : IEntryModeration, IEntryDirectory
     private static EntryInfo? Info(Entry e) => new(e.CampaignId, e.EntryId, e.Owner, e.Kind, e.OwnerHidden ? "hidden" : e.Status, e.SubmittedAt, "t-" + e.EntryId, "fr");
 }
 
-public sealed class FakeVotes : IVoteInvalidation, IRevealedResults, IFanVoteCounts
+public sealed class FakeVotes : IVoteSuspension, IRevealedResults, IFanVoteCounts
 {
-    // Invalid: refused for its own reasons (fraud, …); Blocked: set by a block and the only thing a restore clears.
+    // Invalid: refused for its own reasons (fraud, …); Blocked: the suspension a block puts on and the only thing its lift clears.
     public sealed record Vote(string CampaignId, string FanId, string EntryId, DateTimeOffset At, bool Invalid, bool Blocked = false);
 
     public readonly List<Vote> Votes = [];
@@ -62,8 +62,8 @@ public sealed class FakeVotes : IVoteInvalidation, IRevealedResults, IFanVoteCou
     public readonly ConcurrentQueue<string> Calls = new();
     private readonly Lock _gate = new();
 
-    public Task<int> InvalidateFanAsync(string campaignId, string fanId, string reason, string actor, CancellationToken ct) => Set(campaignId, fanId, true, $"invalidate {fanId} by {actor}");
-    public Task<int> RestoreFanAsync(string campaignId, string fanId, string actor, CancellationToken ct) => Set(campaignId, fanId, false, $"restore {fanId} by {actor}");
+    public Task<int> SuspendFanAsync(string campaignId, string fanId, string reason, string actor, CancellationToken ct) => Set(campaignId, fanId, true, $"suspend {fanId} by {actor}");
+    public Task<int> LiftSuspensionAsync(string campaignId, string fanId, string actor, CancellationToken ct) => Set(campaignId, fanId, false, $"lift {fanId} by {actor}");
 
     private Task<int> Set(string campaignId, string fanId, bool invalid, string call)
     {

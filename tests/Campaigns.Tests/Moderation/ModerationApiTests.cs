@@ -28,7 +28,7 @@ public sealed class ModerationApiTests
             b.Services.AddSingleton<TimeProvider>(time);
             b.Services.AddSingleton<IEntryModeration>(entries);
             b.Services.AddSingleton<IEntryDirectory>(entries);
-            b.Services.AddSingleton<IVoteInvalidation>(votes);
+            b.Services.AddSingleton<IVoteSuspension>(votes);
             b.Services.AddSingleton<IRevealedResults>(votes);
             b.Services.AddSingleton<IFanVoteCounts>(votes);
         }, settings ?? new() { ["Moderation:ClaimLeaseSeconds"] = "60" });
@@ -210,7 +210,7 @@ public sealed class ModerationApiTests
     }
 
     [Fact]
-    public async Task Blocking_hides_entries_and_invalidates_votes_and_unblocking_restores_exactly()
+    public async Task Blocking_hides_entries_and_suspends_votes_and_unblocking_restores_exactly()
     {
         await using var h = await Start();
         var c = await h.App.CampaignAsync();
@@ -251,7 +251,7 @@ public sealed class ModerationApiTests
         var audit = (await (await mod.GetAsync($"/api/moderation/campaigns/{c}/fans/troll/audit")).Json()).GetProperty("items").EnumerateArray()
             .Select(a => (a.GetProperty("action").GetString(), a.GetProperty("actor").GetString())).ToList();
         Assert.Equal([("block", "mod-a"), ("block_applied", "mod-a"), ("unblock", "mod-a")], audit);
-        Assert.Equal(["invalidate troll by mod-a", "restore troll by mod-a"], h.Votes.Calls.Distinct());
+        Assert.Equal(["suspend troll by mod-a", "lift troll by mod-a"], h.Votes.Calls.Distinct());
     }
 
     [Fact]

@@ -55,10 +55,54 @@ public sealed class VoteRulesTests
         // A new vote while invalidated moves nothing; the restore then counts the latest choices.
         var later = VoteRules.Apply(inv.Next, V("v2", T0.AddMinutes(1), ("colour", "blue")), VoteMode.LastWins, Ballot);
         Assert.Empty(later.Deltas);
-        var restored = VoteRules.Restore(later.Next);
-        Assert.True(VoteRules.Restore(restored.Next).Skip);
+        var restored = VoteRules.Restore(later.Next, "admin-1", T0);
+        Assert.True(VoteRules.Restore(restored.Next, "admin-1", T0).Skip);
         Assert.Equal(new Dictionary<string, long> { [VoteRules.CountRow("colour", "blue")] = 1, [VoteRules.CountRow("wheels", "classic")] = 1, [VoteRules.TotalRow] = 1 },
             Sum(counted, inv, later, restored));
+    }
+
+    [Fact]
+    public void Fraud_and_moderation_holds_are_separate_ledgers_and_the_counts_follow_both_exactly()
+    {
+        var counted = VoteRules.Apply(null, V("v1", T0, ("colour", "red")), VoteMode.LastWins, Ballot);
+        var inv = VoteRules.Invalidate(counted.Next, "vote ring", "admin-1", T0.AddMinutes(1));
+        var sus = VoteRules.Suspend(inv.Next, "abuse", "mod-1", T0.AddMinutes(2));
+        Assert.True(VoteRules.Suspend(sus.Next, "again", "mod-1", T0).Skip);
+        var lifted = VoteRules.Lift(sus.Next, "mod-1", T0.AddMinutes(3));
+        Assert.True(VoteRules.Lift(lifted.Next, "mod-1", T0).Skip);
+        // The unblock lifted only its own hold: the fraud invalidation stands and nothing is counted.
+        Assert.False(lifted.Next!.Counted);
+        Assert.Equal(new Dictionary<string, long> { [VoteRules.ReasonRow("invalidated")] = 1 }, Sum(counted, inv, sus, lifted).Where(kv => kv.Value != 0).ToDictionary());
+        // The other order: suspended first, then invalidated; the restore leaves the suspension.
+        var sus2 = VoteRules.Suspend(lifted.Next, "abuse", "mod-1", T0.AddMinutes(4));
+        var restored = VoteRules.Restore(sus2.Next, "admin-1", T0.AddMinutes(5));
+        Assert.False(restored.Next!.Counted);
+        Assert.Equal(new Dictionary<string, long> { [VoteRules.ReasonRow("suspended")] = 1 },
+            Sum(counted, inv, sus, lifted, sus2, restored).Where(kv => kv.Value != 0).ToDictionary());
+        var free = VoteRules.Lift(restored.Next, "mod-2", T0.AddMinutes(6));
+        Assert.True(free.Next!.Counted);
+        Assert.Equal(new Dictionary<string, long> { [VoteRules.CountRow("colour", "red")] = 1, [VoteRules.TotalRow] = 1 },
+            Sum(counted, inv, sus, lifted, sus2, restored, free).Where(kv => kv.Value != 0).ToDictionary());
+        Assert.Equal(
+            [
+                (HoldLedger.Fraud, "hold", "admin-1", "vote ring"), (HoldLedger.Moderation, "hold", "mod-1", "abuse"), (HoldLedger.Moderation, "lift", "mod-1", null),
+                (HoldLedger.Moderation, "hold", "mod-1", "abuse"), (HoldLedger.Fraud, "lift", "admin-1", null), (HoldLedger.Moderation, "lift", "mod-2", null),
+            ],
+            free.Next.Ledger!.Select(e => (e.Ledger, e.Action, e.Actor, e.Reason)));
+    }
+
+    [Fact]
+    public void Entry_votes_arriving_while_held_are_counted_under_the_hold_so_lifting_it_stays_exact()
+    {
+        var round = new Round("e", new() { ["en"] = "E" }, RoundKind.Entries, [], null, null, null, null, 4);
+        VoteItem E(string id, string entry) => new(id, "c", "e", "fan", T0, 0, new() { ["entries"] = entry });
+        var a = VoteRules.Apply(null, E("v1", "e1"), VoteMode.FirstIsFinal, round);
+        var held = VoteRules.Suspend(a.Next, "abuse", "mod-1", T0);
+        var b = VoteRules.Apply(held.Next, E("v2", "e2"), VoteMode.FirstIsFinal, round);
+        Assert.Equal(new Dictionary<string, long> { [VoteRules.ReasonRow("suspended")] = 1 }, Sum(b));
+        var lifted = VoteRules.Lift(b.Next, "mod-1", T0);
+        Assert.Equal(new Dictionary<string, long> { [VoteRules.CountRow("entries", "e1")] = 1, [VoteRules.CountRow("entries", "e2")] = 1, [VoteRules.TotalRow] = 1 },
+            Sum(a, held, b, lifted).Where(kv => kv.Value != 0).ToDictionary());
     }
 
     [Fact]

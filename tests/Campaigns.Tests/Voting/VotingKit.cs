@@ -51,9 +51,9 @@ internal static class VotingKit
         rounds = rounds ?? [Round("r1")],
     };
 
-    public static object Round(string id, string? opens = null, string? closes = null) => new
+    public static object Round(string id, string? opens = null, string? closes = null, string? reveal = null) => new
     {
-        id, title = new Dictionary<string, string> { ["en"] = "Final" }, kind = "ballot", opens, closes,
+        id, title = new Dictionary<string, string> { ["en"] = "Final" }, kind = "ballot", opens, closes, reveal,
         categories = new object[]
         {
             new { id = "colour", label = L("Colour"), options = new[] { O("red"), O("blue"), O("green") } },
