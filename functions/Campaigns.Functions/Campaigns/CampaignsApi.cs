@@ -27,7 +27,8 @@ public static class CampaignsApi
             return Results.Ok(CampaignView.Staff(found.Campaign, time.GetUtcNow()));
         }).Requires(Powers.CampaignRead).WithSummary("Read a campaign with its ETag.");
 
-        staff.MapPut("/{id}", async (string id, CampaignInput input, CampaignStore store, TimeProvider time, HttpContext http, CancellationToken ct) =>
+        staff.MapPut("/{id}", async (string id, CampaignInput input, CampaignStore store, IEnumerable<ICampaignEditGuard> guards, ClaimsPrincipal user,
+            TimeProvider time, HttpContext http, CancellationToken ct) =>
         {
             if (IfMatch(http) is not { } ifMatch) return ApiProblem.PreconditionRequired().ToResult();
             var errors = CampaignRules.Validate(input);
@@ -36,6 +37,9 @@ public static class CampaignsApi
             if (!SameTag(found.ETag, ifMatch)) return ApiProblem.Stale().ToResult();
             var now = time.GetUtcNow();
             var result = CampaignRules.Update(found.Campaign, input, now);
+            if (result.Value is { } updated)
+                foreach (var guard in guards)
+                    if (await guard.CheckAsync(found.Campaign, updated, user.Subject(), now, ct) is { } refused) return refused.ToResult();
             return await Save(result, found.ETag, store, http, now, ct);
         }).Requires(Powers.CampaignEdit).WithSummary("Replace a campaign's settings (If-Match required).");
 

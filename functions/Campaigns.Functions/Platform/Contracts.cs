@@ -105,3 +105,12 @@ public interface IEntryModeration
 }
 
 public sealed record EntryDecision(string Status, string? ReasonCode, string? ReasonText, string Actor, DateTimeOffset At);
+
+/// <summary>
+/// A capability that froze something derived from a campaign's windows (a voting round takes the campaign's window
+/// when it has none of its own) judges an edit of the campaign before it is saved: a refusal, or null to go ahead.
+/// </summary>
+public interface ICampaignEditGuard
+{
+    Task<ApiProblem?> CheckAsync(Campaigns.Campaign before, Campaigns.Campaign after, string actor, DateTimeOffset now, CancellationToken ct);
+}

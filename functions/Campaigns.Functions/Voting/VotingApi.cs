@@ -46,6 +46,7 @@ public static class VotingApi
         s.AddSingleton<IVoterDirectory>(sp => sp.GetRequiredService<VotingContracts>());
         s.AddSingleton<Moderation.IFanVoteCounts>(sp => sp.GetRequiredService<VotingContracts>());
         s.AddSingleton<IRevealedResults>(sp => sp.GetRequiredService<VotingContracts>());
+        s.AddSingleton<ICampaignEditGuard>(sp => sp.GetRequiredService<VotingContracts>());
         s.AddSingleton<IPhaseAction, VotingRevealAction>();
         if (bool.TryParse(builder.Configuration["Demo:Seed"], out var seed) && seed) s.AddSingleton<IStartupTask, VotingDemoSeed>();
     }

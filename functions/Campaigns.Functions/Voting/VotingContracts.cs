@@ -7,8 +7,21 @@ namespace Campaigns.Voting;
 
 /// <summary>Voting's side of the capability seams (Platform/Contracts.cs).</summary>
 internal sealed class VotingContracts(BallotStore ballots, VoteCounter counter, RevealService reveal)
-    : IVoteInvalidation, IVoteSuspension, IVoterDirectory, IRevealedResults, Moderation.IFanVoteCounts
+    : IVoteInvalidation, IVoteSuspension, IVoterDirectory, IRevealedResults, Moderation.IFanVoteCounts, ICampaignEditGuard
 {
+    /// <summary>
+    /// A campaign edit moves the windows of rounds that have none of their own: the same freeze as a ballot edit
+    /// applies. An allowed later close is written to the ballot's audit before the campaign is saved.
+    /// </summary>
+    public async Task<ApiProblem?> CheckAsync(Campaigns.Campaign before, Campaigns.Campaign after, string actor, DateTimeOffset now, CancellationToken ct)
+    {
+        if (await ballots.GetAsync(before.Id, ct) is not { } stored) return null;
+        var (decided, refused) = BallotFreeze.Decide(stored.Ballot, stored.Ballot, before, after, actor, now);
+        if (refused is not null) return refused;
+        if ((decided!.Audit?.Length ?? 0) != (stored.Ballot.Audit?.Length ?? 0)) await ballots.SaveAsync(decided, stored.ETag, ct);
+        return null;
+    }
+
     /// <summary>
     /// Counted votes per fan whose latest vote lies in [from, to): a ballot counts 1 per round, entry voting one per
     /// entry voted for. A fan who changed a "last vote wins" ballot counts once, at the instant of the change.

@@ -91,3 +91,37 @@ public sealed class BallotFreezeApiTests
         Assert.False(pub.TryGetProperty("audit", out _));
     }
 }
+
+public sealed class CampaignWindowFreezeTests
+{
+    [Fact]
+    public async Task A_campaign_edit_cannot_close_a_round_that_takes_the_campaigns_voting_window_but_can_extend_it_audited()
+    {
+        await using var app = await TestApp.StartAsync(settings: VotingKit.Settings());
+        var now = DateTimeOffset.UtcNow;
+        var id = await VotingKit.CampaignAsync(app, now, voting: VotingKit.Window(now.AddHours(-1), now.AddDays(10)), reveal: now.AddDays(11));
+        await VotingKit.PutBallotAsync(app, id, VotingKit.Ballot()); // r1 has no times of its own: it runs in the campaign's window
+        var marketer = app.As("marketer", "mkt-window");
+
+        async Task<HttpResponseMessage> PutCampaign(DateTimeOffset votingEnd, DateTimeOffset reveal)
+        {
+            var read = await marketer.GetAsync($"/api/campaigns/{id}");
+            var body = new
+            {
+                name = "Build the car", brand = "Cars", timeZone = "Europe/Berlin", locales = new[] { "en", "de" }, features = new[] { "voting" },
+                windows = new { publish = VotingKit.Window(now.AddDays(-10), now.AddDays(60)), voting = VotingKit.Window(now.AddHours(-1), votingEnd), reveal },
+            };
+            var request = new HttpRequestMessage(HttpMethod.Put, $"/api/campaigns/{id}") { Content = JsonContent.Create(body) };
+            request.Headers.TryAddWithoutValidation("If-Match", read.Headers.ETag!.ToString());
+            return await marketer.SendAsync(request);
+        }
+
+        // The same finding through the campaign: close voting now and reveal in seconds.
+        var early = await (await PutCampaign(now.AddMinutes(-1), now.AddSeconds(5))).Problem(409, "round_frozen");
+        Assert.Contains("closes", early.GetProperty("detail").GetString());
+        Assert.Equal(200, (int)(await PutCampaign(now.AddDays(12), now.AddDays(13))).StatusCode);
+        var ballot = await (await marketer.GetAsync($"/api/campaigns/{id}/ballot")).Json();
+        Assert.Contains(ballot.GetProperty("audit").EnumerateArray(), a => a.GetProperty("action").GetString() == "close_extended"
+            && a.GetProperty("actor").GetString() == "mkt-window");
+    }
+}
