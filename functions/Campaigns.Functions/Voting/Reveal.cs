@@ -126,6 +126,9 @@ public sealed class RevealService(StorageClients storage, VoteCounter counter, I
         var window = VoteRules.Window(round, campaign);
         if (window is null || now < window.End + Settle)
             throw new ProblemException(ApiProblem.Conflict("round_not_closed", "A round can be revealed only after it has closed."));
+        // Fans were told when results come out: nobody publishes them before that, whatever their role.
+        if (VoteRules.RevealAt(round, campaign) is { } due && now < due)
+            throw new ProblemException(ApiProblem.Conflict("reveal_not_due", $"The results are announced for {due:O}; they cannot be revealed before."));
         if (string.IsNullOrWhiteSpace(options.Value.RevealSigningKey))
             throw new ProblemException(new ApiProblem(503, "reveal_key_missing", "Results cannot be signed.", "Set Voting__RevealSigningKey."));
         var queue = await storage.Queue(options.Value.Queue).GetPropertiesAsync(ct);

@@ -124,4 +124,21 @@ public sealed class CampaignWindowFreezeTests
         Assert.Contains(ballot.GetProperty("audit").EnumerateArray(), a => a.GetProperty("action").GetString() == "close_extended"
             && a.GetProperty("actor").GetString() == "mkt-window");
     }
+
+    [Fact]
+    public async Task Nobody_reveals_results_before_the_announced_reveal_even_after_the_close()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(b => b.Services.AddSingleton<TimeProvider>(time), VotingKit.Settings());
+        var now = time.GetUtcNow();
+        var id = await VotingKit.CampaignAsync(app, now, voting: VotingKit.Window(now.AddHours(-1), now.AddHours(1)), reveal: now.AddDays(1));
+        await VotingKit.PutBallotAsync(app, id, VotingKit.Ballot());
+        var owner = app.As("owner");
+
+        time.Advance(TimeSpan.FromHours(3)); // closed, but the reveal was announced for tomorrow
+        await (await owner.PostAsync($"/api/campaigns/{id}/rounds/r1/reveal", null)).Problem(409, "reveal_not_due");
+        await (await app.Client.GetAsync($"/api/public/campaigns/{id}/rounds/r1/results")).Problem(404, "results_not_revealed");
+        time.Advance(TimeSpan.FromDays(1));
+        Assert.Equal(200, (int)(await owner.PostAsync($"/api/campaigns/{id}/rounds/r1/reveal", null)).StatusCode);
+    }
 }
