@@ -80,6 +80,9 @@ param captchaSiteverifyUrl string = 'https://challenges.cloudflare.com/turnstile
 @description('Seed the demo campaign at start (dev only).')
 param seedDemo bool = false
 
+@description('Token subject (sub) of the first owner of the default workspace, which campaigns created before workspaces move into. Empty: an operator adds one.')
+param defaultWorkspaceOwner string = ''
+
 @description('Optional object id of the operator or pipeline allowed to set Key Vault secrets.')
 param operatorPrincipalId string = ''
 
@@ -232,6 +235,8 @@ var appSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
   Hosting__Standalone: 'false'
+  Workspaces__DefaultWorkspace: 'default'
+  Workspaces__DefaultOwner: defaultWorkspaceOwner
   Demo__Seed: seedDemo ? 'true' : 'false'
 }
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace Campaigns;
 
-/// <summary>Command-line modes of the one program: serve (default), mint a dev token, write function.json files, list storage resources, assemble the deploy zip.</summary>
+/// <summary>Command-line modes of the one program: serve (default), mint a dev token, write function.json files, list storage resources, print the powers table, assemble the deploy zip.</summary>
 public static class Cli
 {
     public static async Task<int> RunAsync(string[] args)
@@ -21,6 +21,9 @@ public static class Cli
                 return 0;
             case "list-resources":
                 return ListResources();
+            case "powers-table":
+                Console.Write(Workspaces.Powers.Markdown()); // docs/access.md renders this table (a test keeps them equal)
+                return 0;
             case "package":
                 return Package(args.Skip(1).ToArray());
             default:
@@ -53,7 +56,7 @@ public static class Cli
     {
         if (args.Length < 1 || !Roles.All.Contains(args[0]))
         {
-            Console.Error.WriteLine($"usage: token <{string.Join('|', Roles.All)}> [subject] [--hours N]");
+            Console.Error.WriteLine($"usage: token <{string.Join('|', Roles.All)}> [subject] [--hours N] [--member WORKSPACE:ROLE]");
             return 2;
         }
         var app = CampaignsApp.Build([]);
@@ -61,6 +64,23 @@ public static class Cli
         var subject = args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal) ? args[1] : $"{args[0]}-1";
         var hoursIndex = Array.IndexOf(args, "--hours");
         var hours = hoursIndex >= 0 && hoursIndex + 1 < args.Length ? double.Parse(args[hoursIndex + 1], System.Globalization.CultureInfo.InvariantCulture) : 8;
+        var memberIndex = Array.IndexOf(args, "--member");
+        if (memberIndex >= 0)
+        {
+            // Local convenience for scripts and benchmarks: make the subject a member (workspace created if absent).
+            var parts = memberIndex + 1 < args.Length ? args[memberIndex + 1].Split(':') : [];
+            if (parts.Length != 2 || !Enum.TryParse<Workspaces.WorkspaceRole>(parts[1], ignoreCase: true, out var role))
+            {
+                Console.Error.WriteLine("--member takes WORKSPACE:ROLE, e.g. bench:marketer");
+                return 2;
+            }
+            var store = app.Services.GetRequiredService<Workspaces.WorkspaceStore>();
+            var now = TimeProvider.System.GetUtcNow();
+            store.CreateAsync(new Workspaces.Workspace(parts[0], parts[0], now, "scripts/token"), null,
+                new Workspaces.WorkspaceAuditEntry(parts[0], now, "scripts/token", "workspace.created", null, null), default).GetAwaiter().GetResult();
+            store.PutMemberAsync(new Workspaces.Membership(parts[0], subject, role, null, now, "scripts/token", now),
+                new Workspaces.WorkspaceAuditEntry(parts[0], now, "scripts/token", "member.added", subject, parts[1]), default).GetAwaiter().GetResult();
+        }
         Console.WriteLine(DevTokens.Mint(auth, args[0], subject, TimeSpan.FromHours(hours), TimeProvider.System.GetUtcNow()));
         return 0;
     }

@@ -86,10 +86,14 @@ sealed class Tokens(Options o)
         return unsigned + "." + B64(HMACSHA256.HashData(_key, Encoding.ASCII.GetBytes(unsigned)));
     }
 
+    /// <summary>
+    /// The demo's owner of the "porsche" workspace (the seeded campaign's tally), who also signs in as an operator (the
+    /// instance's storage counters): staff powers come from the seeded membership, not from the token.
+    /// </summary>
     public string Admin()
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var payload = $"{{\"sub\":\"bench-admin\",\"roles\":\"admin\",\"iss\":\"{o.Issuer}\",\"aud\":\"{o.Audience}\",\"iat\":{now},\"nbf\":{now - 5},\"exp\":{now + 7200}}}";
+        var payload = $"{{\"sub\":\"olivia\",\"roles\":[\"staff\",\"operator\"],\"iss\":\"{o.Issuer}\",\"aud\":\"{o.Audience}\",\"iat\":{now},\"nbf\":{now - 5},\"exp\":{now + 7200}}}";
         var unsigned = _header + "." + B64(Encoding.UTF8.GetBytes(payload));
         return unsigned + "." + B64(HMACSHA256.HashData(_key, Encoding.ASCII.GetBytes(unsigned)));
     }
