@@ -96,8 +96,12 @@ public static partial class WinnerRules
         var rulesSha = DrawRules.Sha256(RulesText(frozen));
         return Decision.Ok(frozen with
         {
-            Status = DrawStatus.Committed, SeedHex = DrawAlgorithm.Hex(seed), RulesSha256 = rulesSha, Commitment = DrawRules.Commitment(seed, rulesSha),
-            CommittedAt = now, UpdatedAt = now,
+            Status = DrawStatus.Committed,
+            SeedHex = DrawAlgorithm.Hex(seed),
+            RulesSha256 = rulesSha,
+            Commitment = DrawRules.Commitment(seed, rulesSha),
+            CommittedAt = now,
+            UpdatedAt = now,
         });
     }
 
@@ -160,9 +164,16 @@ public static partial class WinnerRules
         var winners = selected.Take(s.Winners).ToList();
         return s with
         {
-            Status = DrawStatus.Drawn, DrawnAt = now, UpdatedAt = now, ListSha256 = listSha, ListCount = listCount, Scored = scored,
+            Status = DrawStatus.Drawn,
+            DrawnAt = now,
+            UpdatedAt = now,
+            ListSha256 = listSha,
+            ListCount = listCount,
+            Scored = scored,
             // Frozen at the commit; only draws committed before that record the eligibility they were drawn with here.
-            MinAge = s.RulesSha256 is null ? minAge : s.MinAge, Countries = s.RulesSha256 is null ? countries : s.Countries, Excluded = excluded,
+            MinAge = s.RulesSha256 is null ? minAge : s.MinAge,
+            Countries = s.RulesSha256 is null ? countries : s.Countries,
+            Excluded = excluded,
             WinnerIds = winners.Select(w => w.Pid).ToList(),
             AlternatePool = selected.Skip(s.Winners).ToList(),
             Slots = winners.Select((w, i) => new WinnerSlot(i + 1, w.Pid, w.FanId, w.EntryId, WinnerStatus.Selected, now)).ToList(),
