@@ -47,8 +47,8 @@ public static class JudgingApi
             if (await store.GetSetupAsync(campaignId, ct) is not { } setup || !setup.Judges.Contains(judge))
                 return new ApiProblem(403, "not_on_panel", "This judge is not on the campaign's panel.").ToResult();
             var conflict = new Conflict(campaignId, judge, input.EntryId!, input.Reason is { Length: > 200 } r ? r[..200] : input.Reason, caller, time.GetUtcNow());
-            await store.SaveConflictAsync(conflict, ct);
-            return Results.Ok(conflict);
+            // Kept once, with its first instant: closed rounds count only conflicts declared before their close.
+            return Results.Ok(await store.AddConflictAsync(conflict, ct));
         }).Requires(Powers.JudgingConflicts).WithSummary("Declare a conflict of interest: the judge is recused from the entry and never sees it.");
 
         g.MapPost("/rounds", async (string campaignId, RoundInput input, JudgingService service, CancellationToken ct) =>

@@ -39,7 +39,18 @@ public sealed record Round(
     bool Closed = false,
     DateTimeOffset? ClosedAt = null,
     string? ClosedBecause = null,
-    string? ClosedBy = null);
+    string? ClosedBy = null,
+    string? ResultsSha256 = null);
+
+/// <summary>
+/// A closed round's results as served, frozen at the close (format <see cref="FormatVersion"/>). Its SHA-256 is over
+/// the compact JSON written by <c>JudgingRules.SnapshotBytes</c>, the exact bytes the store keeps.
+/// </summary>
+public sealed record ResultsSnapshot(string Format, string CampaignId, string RoundId, DateTimeOffset ClosedAt, string ClosedBecause,
+    string TieBreak, string Normalisation, List<JudgingRules.EntryResult> Entries, List<JudgingRules.Missing> MissingScores)
+{
+    public const string FormatVersion = "campaigns-judging-results/1";
+}
 
 public sealed record ScoreInput(Dictionary<string, int> Scores);
 
@@ -47,5 +58,9 @@ public sealed record Score(string JudgeId, string EntryId, Dictionary<string, in
 
 public sealed record HybridInput(string JuryRound, string VoteRound, double JuryWeight, double PublicWeight);
 
+/// <summary>
+/// The declared weights of the hybrid result, public from <see cref="PublishedAt"/>. Fixed once any result they combine
+/// is visible (see <c>JudgingRules.DeclareHybrid</c>); <see cref="VotesRevealedAt"/> is filled when shown with a ranking.
+/// </summary>
 public sealed record HybridDeclaration(string CampaignId, string JuryRound, string VoteRound, double JuryWeight, double PublicWeight,
-    DateTimeOffset PublishedAt, string PublishedBy, DateTimeOffset VotesRevealedAt);
+    DateTimeOffset PublishedAt, string PublishedBy, DateTimeOffset? VotesRevealedAt = null);

@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Campaigns.Moderation;
+using Campaigns.Platform;
 
 namespace Campaigns.Judging;
 
@@ -191,6 +193,48 @@ public static partial class JudgingRules
         });
         return rows.OrderByDescending(r => r.H).ThenByDescending(r => r.J).ThenByDescending(r => r.V).ThenBy(r => r.Key, StringComparer.Ordinal)
             .Select((r, i) => new HybridRow(i + 1, r.EntryId, Math.Round(r.H, 6), r.J, Math.Round(r.P, 6), r.V, r.JuryScore, r.Key)).ToList();
+    }
+
+    /// <summary>
+    /// The conflicts a closed round's results count: those declared before its close. A conflict declared later is
+    /// kept (it recuses the judge in open and later rounds) but cannot change results already closed.
+    /// </summary>
+    public static HashSet<(string, string)> ConflictsBefore(IEnumerable<Conflict> conflicts, DateTimeOffset closedAt)
+        => conflicts.Where(c => c.At < closedAt).Select(c => (c.JudgeId, c.EntryId)).ToHashSet();
+
+    /// <summary>The canonical serialisation the results hash covers: compact JSON, camelCase, properties in declaration order.</summary>
+    public static byte[] SnapshotBytes(ResultsSnapshot s) => JsonSerializer.SerializeToUtf8Bytes(s, JsonDefaults.Options);
+
+    public static string Sha256Hex(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    /// <summary>Why a result the weights combine is already visible (to staff or the public), or null while none is.</summary>
+    public static string? Visible(string juryRoundId, Round? juryRound, string voteRoundId, DateTimeOffset? votesRevealedAt, DateTimeOffset now,
+        DateTimeOffset? liveCountsFrom = null)
+    {
+        // Staff read a round's results once it is closed or past its deadline (the first read closes it).
+        if (juryRound is { Closed: true }) return $"jury round '{juryRoundId}' closed at {juryRound.ClosedAt:O}";
+        if (juryRound is not null && now >= juryRound.Deadline) return $"jury round '{juryRoundId}' passed its deadline at {juryRound.Deadline:O}";
+        if (votesRevealedAt is { } at) return $"vote round '{voteRoundId}' was revealed at {at:O}";
+        // Owners and marketers watch live counts of a ballot that does not seal them: as good as a visible result.
+        if (liveCountsFrom is { } live && now >= live) return $"vote round '{voteRoundId}' shows live counts to staff since {live:O}";
+        return null;
+    }
+
+    /// <summary>
+    /// Weights are chosen while nobody can see a result they combine, so they cannot be picked to favour a known
+    /// outcome. Until then they may be replaced; afterwards only the identical declaration is accepted (a retry,
+    /// answered with the declaration unchanged). <paramref name="visible"/> is why a result of the new or the current
+    /// declaration's rounds is visible, or null.
+    /// </summary>
+    public static (HybridDeclaration? Value, Refusal? Refused) DeclareHybrid(HybridDeclaration? current, string campaignId, HybridInput input,
+        string? visible, string actor, DateTimeOffset now)
+    {
+        if (current is not null && current.JuryRound == input.JuryRound && current.VoteRound == input.VoteRound
+            && current.JuryWeight == input.JuryWeight && current.PublicWeight == input.PublicWeight)
+            return (current, null);
+        if (visible is not null)
+            return (null, new(409, "hybrid_frozen", $"The hybrid weights are fixed: {visible}. Only the declared weights can be re-sent."));
+        return (new HybridDeclaration(campaignId, input.JuryRound, input.VoteRound, input.JuryWeight, input.PublicWeight, now, actor), null);
     }
 
     public static Refusal? ValidateWeights(double jury, double pub)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Campaigns.Moderation;
 using Campaigns.Platform;
 
@@ -110,7 +111,9 @@ public sealed class JudgingService(JudgingStore store, ModerationStore moderatio
         return ((round, entry), null);
     }
 
-    public sealed record RoundResults(Round Round, string TieBreak, string Normalisation, List<JudgingRules.EntryResult> Entries, List<JudgingRules.Missing> MissingScores);
+    /// <summary>Results as served; after the close always the stored snapshot and the SHA-256 of its canonical bytes.</summary>
+    public sealed record RoundResults(Round Round, string TieBreak, string Normalisation, List<JudgingRules.EntryResult> Entries,
+        List<JudgingRules.Missing> MissingScores, string ResultsSha256);
 
     public async Task<(RoundResults? Result, Refusal? Refused)> CloseAsync(string campaignId, string roundId, string actor, CancellationToken ct)
     {
@@ -122,62 +125,116 @@ public sealed class JudgingService(JudgingStore store, ModerationStore moderatio
         if (await store.GetRoundForUpdateAsync(campaignId, roundId, ct) is not { } current || current.Round.Closed)
             return (null, new(409, "round_closed", "The round is already closed."));
         var closed = current.Round with { Closed = true, ClosedAt = now, ClosedBecause = because, ClosedBy = actor };
-        if (!await store.TryReplaceRoundAsync(closed, current.ETag, ct)) return (null, new(409, "round_changed", "The round changed meanwhile; try again."));
+        if (await store.TryReplaceRoundAsync(closed, current.ETag, ct) is null) return (null, new(409, "round_changed", "The round changed meanwhile; try again."));
         // Scores written before the close committed count; ValidateScore refuses any after it (and after the deadline).
         return await ResultsAsync(campaignId, roundId, ct);
     }
 
+    /// <summary>
+    /// A closed round's results are computed once, stored as a snapshot with its hash, and served from it ever after, so
+    /// nothing declared later (a conflict) can change them. The snapshot is taken by the first read after the close (the
+    /// close itself reads), which also records a close at the deadline; a crash between close and snapshot is repaired by
+    /// the next read, and concurrent readers agree through the round's ETag.
+    /// </summary>
     public async Task<(RoundResults? Result, Refusal? Refused)> ResultsAsync(string campaignId, string roundId, CancellationToken ct)
     {
-        if (await LoadAsync(campaignId, roundId, ct) is not { } s) return (null, new(404, "round_not_found", "No such round."));
-        if (!s.Round.Closed && time.GetUtcNow() < s.Round.Deadline) return (null, new(409, "round_open", "Scores stay blind until the round closes."));
-        if (!s.Round.Closed)
+        for (var attempt = 0; attempt < 3; attempt++)
         {
-            // Past the deadline the round is closed whether or not anyone asked: the first read records it.
-            if (await store.GetRoundForUpdateAsync(campaignId, roundId, ct) is { Round.Closed: false } open)
-                await store.TryReplaceRoundAsync(open.Round with { Closed = true, ClosedAt = open.Round.Deadline, ClosedBecause = "deadline", ClosedBy = "auto" }, open.ETag, ct);
-            s = (await LoadAsync(campaignId, roundId, ct))!;
+            if (!JudgingRules.IdPattern().IsMatch(roundId) || await store.GetRoundForUpdateAsync(campaignId, roundId, ct) is not { } found)
+                return (null, new(404, "round_not_found", "No such round."));
+            var (round, etag) = found;
+            if (!round.Closed && time.GetUtcNow() < round.Deadline) return (null, new(409, "round_open", "Scores stay blind until the round closes."));
+            if (!round.Closed)
+            {
+                // Past the deadline the round is closed whether or not anyone asked: the first read records it.
+                round = round with { Closed = true, ClosedAt = round.Deadline, ClosedBecause = "deadline", ClosedBy = "auto" };
+                if (await store.TryReplaceRoundAsync(round, etag, ct) is not { } closedTag) continue;
+                etag = closedTag;
+            }
+            if (round.ResultsSha256 is { } sha) return (Serve(round, sha, await store.GetSnapshotAsync(campaignId, roundId, sha, ct)), null);
+
+            var snapshot = await SnapshotAsync(campaignId, round, ct);
+            var bytes = JudgingRules.SnapshotBytes(snapshot);
+            var hash = JudgingRules.Sha256Hex(bytes);
+            await store.SaveSnapshotAsync(campaignId, roundId, hash, bytes, ct);
+            round = round with { ResultsSha256 = hash };
+            if (await store.TryReplaceRoundAsync(round, etag, ct) is null) continue; // another reader stored one first: serve theirs
+            return (Serve(round, hash, bytes), null);
         }
-        // Scores of judges later recused are left out, as they should not have judged the entry.
-        var counted = s.Scores.Where(x => s.ById.TryGetValue(x.EntryId, out var e) && !JudgingRules.IsRecused(x.JudgeId, e, s.Conflicts)).ToList();
-        var results = JudgingRules.Results(campaignId, s.Round, s.Entries, counted);
-        return (new RoundResults(s.Round, JudgingRules.JuryTieBreakRule, "per-judge z-score", results,
-            JudgingRules.MissingScores(s.Assignments, s.ById, s.Conflicts, counted)), null);
+        return (null, new(409, "round_changed", "The round changed meanwhile; try again."));
     }
 
-    public sealed record HybridResult(HybridDeclaration Declaration, string Formula, string TieBreak, List<JudgingRules.HybridRow> Ranking);
+    private async Task<ResultsSnapshot> SnapshotAsync(string campaignId, Round round, CancellationToken ct)
+    {
+        var entries = await store.EntriesAsync(campaignId, round.Id, ct);
+        var byId = entries.ToDictionary(e => e.EntryId);
+        var assignments = await store.AssignmentsAsync(campaignId, round, entries, ct);
+        var conflicts = JudgingRules.ConflictsBefore(await store.ConflictListAsync(campaignId, ct), round.ClosedAt!.Value);
+        // Scores of judges recused before the close are left out, as they should not have judged the entry.
+        var counted = (await store.ScoresAsync(campaignId, round.Id, ct))
+            .Where(x => byId.TryGetValue(x.EntryId, out var e) && !JudgingRules.IsRecused(x.JudgeId, e, conflicts)).ToList();
+        return new ResultsSnapshot(ResultsSnapshot.FormatVersion, campaignId, round.Id, round.ClosedAt.Value, round.ClosedBecause ?? "deadline",
+            JudgingRules.JuryTieBreakRule, "per-judge z-score", JudgingRules.Results(campaignId, round, entries, counted),
+            JudgingRules.MissingScores(assignments, byId, conflicts, counted));
+    }
+
+    private static RoundResults Serve(Round round, string sha, byte[]? bytes)
+    {
+        // The hash is checked on every read: a snapshot that no longer matches is a storage fault, not a result.
+        if (bytes is null || JudgingRules.Sha256Hex(bytes) != sha)
+            throw new InvalidDataException($"The results snapshot of round {round.CampaignId}/{round.Id} is missing or does not match its hash {sha}.");
+        var s = JsonSerializer.Deserialize<ResultsSnapshot>(bytes, JsonDefaults.Options)!;
+        return new RoundResults(round, s.TieBreak, s.Normalisation, s.Entries, s.MissingScores, sha);
+    }
+
+    /// <summary>"declared" until both results it combines are visible; then "published" with the ranking.</summary>
+    public sealed record HybridResult(string Status, HybridDeclaration Declaration, string Formula, string TieBreak, List<JudgingRules.HybridRow>? Ranking);
 
     public async Task<(HybridResult? Result, Refusal? Refused)> PublishHybridAsync(string campaignId, HybridInput input, string actor, CancellationToken ct)
     {
         if (JudgingRules.ValidateWeights(input.JuryWeight, input.PublicWeight) is { } bad) return (null, bad);
         if (!JudgingRules.IdPattern().IsMatch(input.JuryRound ?? "") || string.IsNullOrWhiteSpace(input.VoteRound) || input.VoteRound.Length > 64)
             return (null, new(400, "validation_failed", "juryRound and voteRound are round ids."));
-        var (jury, refused) = await ResultsAsync(campaignId, input.JuryRound!, ct);
-        if (refused is not null) return (null, refused);
+        if (await store.GetRoundAsync(campaignId, input.JuryRound!, ct) is not { } juryRound) return (null, new(404, "round_not_found", "No such round."));
         if (services.GetService<IRevealedResults>() is not { } revealed) return (null, new(409, "votes_unavailable", "Public voting is not available in this deployment."));
-        if (await revealed.GetRevealedAsync(campaignId, input.VoteRound, ct) is not { } tally)
-            return (null, new(409, "votes_not_revealed", "The public vote of this round is not revealed yet."));
-        var declaration = new HybridDeclaration(campaignId, input.JuryRound!, input.VoteRound, input.JuryWeight, input.PublicWeight, time.GetUtcNow(), actor, tally.RevealedAt);
-        await store.SaveHybridAsync(declaration, ct);
-        return (Compose(declaration, jury!, tally), null);
+        var current = await store.GetHybridForUpdateAsync(campaignId, ct);
+        var now = time.GetUtcNow();
+        // Frozen when a result of the new pair of rounds, or of the pair declared so far, can already be seen.
+        var visible = JudgingRules.Visible(input.JuryRound!, juryRound, input.VoteRound, (await revealed.GetRevealedAsync(campaignId, input.VoteRound, ct))?.RevealedAt,
+            now, await revealed.LiveCountsVisibleFromAsync(campaignId, input.VoteRound, ct));
+        if (visible is null && current?.Declaration is { } d && (d.JuryRound, d.VoteRound) != (input.JuryRound, input.VoteRound))
+            visible = JudgingRules.Visible(d.JuryRound, await store.GetRoundAsync(campaignId, d.JuryRound, ct), d.VoteRound,
+                (await revealed.GetRevealedAsync(campaignId, d.VoteRound, ct))?.RevealedAt, now, await revealed.LiveCountsVisibleFromAsync(campaignId, d.VoteRound, ct));
+        var (declaration, refused) = JudgingRules.DeclareHybrid(current?.Declaration, campaignId, input, visible, actor, now);
+        if (refused is not null) return (null, refused);
+        if (!ReferenceEquals(declaration, current?.Declaration) && !await store.TrySaveHybridAsync(declaration!, current?.ETag, ct))
+            return (null, new(409, "hybrid_changed", "The hybrid declaration changed meanwhile; read it and try again."));
+        return await ViewAsync(declaration!, revealed, ct);
     }
 
-    /// <summary>Recomputed from the closed round and the frozen tally, both immutable, so it reads the same every time.</summary>
+    /// <summary>Recomputed from the closed round's snapshot and the frozen tally, both immutable, so it reads the same every time.</summary>
     public async Task<(HybridResult? Result, Refusal? Refused)> PublishedHybridAsync(string campaignId, CancellationToken ct)
     {
         if (await store.GetHybridAsync(campaignId, ct) is not { } d) return (null, new(404, "result_not_published", "No hybrid result is published."));
-        var (jury, refused) = await ResultsAsync(campaignId, d.JuryRound, ct);
-        if (refused is not null) return (null, refused);
-        if (services.GetService<IRevealedResults>() is not { } revealed || await revealed.GetRevealedAsync(campaignId, d.VoteRound, ct) is not { } tally)
-            return (null, new(404, "result_not_published", "The public vote behind the result is not available."));
-        return (Compose(d, jury!, tally), null);
+        if (services.GetService<IRevealedResults>() is not { } revealed) return (null, new(404, "result_not_published", "The public vote behind the result is not available."));
+        return await ViewAsync(d, revealed, ct);
     }
 
-    private static HybridResult Compose(HybridDeclaration d, RoundResults jury, RevealedTally tally)
+    private async Task<(HybridResult? Result, Refusal? Refused)> ViewAsync(HybridDeclaration d, IRevealedResults revealed, CancellationToken ct)
     {
-        var votes = tally.Counts.Where(c => c.CategoryId == RevealedTally.EntriesCategory).GroupBy(c => c.OptionId).ToDictionary(g => g.Key, g => g.Sum(c => c.Count));
-        var ranking = JudgingRules.Hybrid(d.CampaignId, jury.Entries, votes, d.JuryWeight, d.PublicWeight);
-        return new(d, FormattableString.Invariant($"score = {d.JuryWeight:0.###} × jury + {d.PublicWeight:0.###} × public; jury = min–max of the mean per-judge z-score over the round's scored entries; public = votes ÷ the most votes of any entry"),
+        // The ranking appears only once the votes are revealed and the jury round is closed (or past its deadline).
+        if (await revealed.GetRevealedAsync(d.CampaignId, d.VoteRound, ct) is not { } tally
+            || await store.GetRoundAsync(d.CampaignId, d.JuryRound, ct) is not { } round || (!round.Closed && time.GetUtcNow() < round.Deadline))
+            return (Compose(d, null, null), null);
+        var (jury, refused) = await ResultsAsync(d.CampaignId, d.JuryRound, ct);
+        return refused is not null ? (null, refused) : (Compose(d with { VotesRevealedAt = tally.RevealedAt }, jury, tally), null);
+    }
+
+    private static HybridResult Compose(HybridDeclaration d, RoundResults? jury, RevealedTally? tally)
+    {
+        var votes = tally?.Counts.Where(c => c.CategoryId == RevealedTally.EntriesCategory).GroupBy(c => c.OptionId).ToDictionary(g => g.Key, g => g.Sum(c => c.Count));
+        var ranking = jury is null || votes is null ? null : JudgingRules.Hybrid(d.CampaignId, jury.Entries, votes, d.JuryWeight, d.PublicWeight);
+        return new(ranking is null ? "declared" : "published", d, FormattableString.Invariant($"score = {d.JuryWeight:0.###} × jury + {d.PublicWeight:0.###} × public; jury = min–max of the mean per-judge z-score over the round's scored entries; public = votes ÷ the most votes of any entry"),
             JudgingRules.TieBreakRule, ranking);
     }
 }

@@ -22,10 +22,25 @@ public sealed class JudgingStore(StorageClients storage)
     public Task<JudgingSetup?> GetSetupAsync(string c, CancellationToken ct) => Get<JudgingSetup>(CampaignPk(c), "setup", ct);
     public Task SaveSetupAsync(JudgingSetup s, CancellationToken ct) => Put(CampaignPk(s.CampaignId), "setup", s, ct);
 
-    public Task SaveConflictAsync(Conflict c, CancellationToken ct) => Put(CampaignPk(c.CampaignId), $"conf|{J(c.JudgeId)}|{c.EntryId}", c, ct);
+    /// <summary>Records a conflict once: a repeat keeps the first declaration (and its instant), which is returned.</summary>
+    public async Task<Conflict> AddConflictAsync(Conflict c, CancellationToken ct)
+    {
+        var rk = $"conf|{J(c.JudgeId)}|{c.EntryId}";
+        try
+        {
+            await Table.AddEntityAsync(Entity(CampaignPk(c.CampaignId), rk, c), ct);
+            return c;
+        }
+        catch (RequestFailedException e) when (e.Status == 409)
+        {
+            return await Get<Conflict>(CampaignPk(c.CampaignId), rk, ct) ?? c;
+        }
+    }
+
+    public Task<List<Conflict>> ConflictListAsync(string c, CancellationToken ct) => Range<Conflict>(CampaignPk(c), "conf|", ct);
 
     public async Task<HashSet<(string, string)>> ConflictsAsync(string c, CancellationToken ct)
-        => (await Range<Conflict>(CampaignPk(c), "conf|", ct)).Select(x => (x.JudgeId, x.EntryId)).ToHashSet();
+        => (await ConflictListAsync(c, ct)).Select(x => (x.JudgeId, x.EntryId)).ToHashSet();
 
     public Task<Round?> GetRoundAsync(string c, string r, CancellationToken ct) => Get<Round>(CampaignPk(c), "round|" + r, ct);
     public Task<List<Round>> RoundsAsync(string c, CancellationToken ct) => Range<Round>(CampaignPk(c), "round|", ct);
@@ -49,17 +64,42 @@ public sealed class JudgingStore(StorageClients storage)
         return x.HasValue && x.Value is { } e ? (Read<Round>(e), e.ETag) : null;
     }
 
-    public async Task<bool> TryReplaceRoundAsync(Round round, ETag ifMatch, CancellationToken ct)
+    /// <summary>Replaces the round at the ETag read; the new ETag, or null when someone changed it meanwhile.</summary>
+    public async Task<ETag?> TryReplaceRoundAsync(Round round, ETag ifMatch, CancellationToken ct)
     {
         try
         {
-            await Table.UpdateEntityAsync(Entity(CampaignPk(round.CampaignId), "round|" + round.Id, round), ifMatch, TableUpdateMode.Replace, ct);
-            return true;
+            return (await Table.UpdateEntityAsync(Entity(CampaignPk(round.CampaignId), "round|" + round.Id, round), ifMatch, TableUpdateMode.Replace, ct)).Headers.ETag;
         }
         catch (RequestFailedException e) when (e.Status == 412)
         {
-            return false;
+            return null;
         }
+    }
+
+    // A string or binary property holds at most 64 KiB: a snapshot is split into numbered rows named by its hash.
+    private const int SnapshotChunk = 60_000;
+
+    /// <summary>
+    /// Stores a results snapshot as rows "snap|{sha}|{n}" of the round's partition. Named by content, so a retry writes the
+    /// same rows; it is referenced (Round.ResultsSha256) only after every row is written.
+    /// </summary>
+    public async Task SaveSnapshotAsync(string c, string r, string sha, byte[] bytes, CancellationToken ct)
+    {
+        var pk = RoundPk(c, r);
+        var rows = bytes.Chunk(SnapshotChunk).Select((part, i) => new TableEntity(pk, $"snap|{sha}|{i:D5}") { ["Bytes"] = part });
+        foreach (var batch in rows.Chunk(100))
+            await Table.SubmitTransactionAsync(batch.Select(e => new TableTransactionAction(TableTransactionActionType.UpsertReplace, e)), ct);
+    }
+
+    public async Task<byte[]?> GetSnapshotAsync(string c, string r, string sha, CancellationToken ct)
+    {
+        var prefix = $"snap|{sha}|";
+        var to = prefix[..^1] + (char)(prefix[^1] + 1);
+        using var bytes = new MemoryStream();
+        await foreach (var e in Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {RoundPk(c, r)} and RowKey ge {prefix} and RowKey lt {to}"), 1000, ["Bytes"], ct))
+            bytes.Write(e.GetBinary("Bytes"));
+        return bytes.Length == 0 ? null : bytes.ToArray();
     }
 
     /// <summary>Entries and assignments of a round, upserted in 100-entity transactions within its partition (safe to repeat).</summary>
@@ -90,7 +130,28 @@ public sealed class JudgingStore(StorageClients storage)
     public Task<List<Score>> JudgeScoresAsync(string c, string r, string judge, CancellationToken ct) => Range<Score>(RoundPk(c, r), $"s|{J(judge)}|", ct);
 
     public Task<HybridDeclaration?> GetHybridAsync(string c, CancellationToken ct) => Get<HybridDeclaration>(CampaignPk(c), "hybrid", ct);
-    public Task SaveHybridAsync(HybridDeclaration h, CancellationToken ct) => Put(CampaignPk(h.CampaignId), "hybrid", h, ct);
+
+    public async Task<(HybridDeclaration Declaration, ETag ETag)?> GetHybridForUpdateAsync(string c, CancellationToken ct)
+    {
+        var x = await Table.GetEntityIfExistsAsync<TableEntity>(CampaignPk(c), "hybrid", ["Doc"], ct);
+        return x.HasValue && x.Value is { } e ? (Read<HybridDeclaration>(e), e.ETag) : null;
+    }
+
+    /// <summary>Inserts (no ETag) or replaces at the ETag read; false when another declaration got there first.</summary>
+    public async Task<bool> TrySaveHybridAsync(HybridDeclaration h, ETag? ifMatch, CancellationToken ct)
+    {
+        var entity = Entity(CampaignPk(h.CampaignId), "hybrid", h);
+        try
+        {
+            if (ifMatch is { } tag) await Table.UpdateEntityAsync(entity, tag, TableUpdateMode.Replace, ct);
+            else await Table.AddEntityAsync(entity, ct);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
+        {
+            return false;
+        }
+    }
 
     private async Task<T?> Get<T>(string pk, string rk, CancellationToken ct) where T : class
     {

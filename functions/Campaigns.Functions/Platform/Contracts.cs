@@ -40,6 +40,12 @@ public interface IVoterDirectory
 public interface IRevealedResults
 {
     Task<RevealedTally?> GetRevealedAsync(string campaignId, string roundId, CancellationToken ct);
+
+    /// <summary>
+    /// From when staff can watch the round's live counts (it opened and its ballot does not seal them from everyone),
+    /// or null if they cannot before the reveal. Weights chosen after that instant could favour a known outcome.
+    /// </summary>
+    Task<DateTimeOffset?> LiveCountsVisibleFromAsync(string campaignId, string roundId, CancellationToken ct) => Task.FromResult<DateTimeOffset?>(null);
 }
 
 /// <summary>For entry voting the category is <see cref="RevealedTally.EntriesCategory"/> and the option is the entry id.</summary>

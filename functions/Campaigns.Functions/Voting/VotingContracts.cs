@@ -6,7 +6,7 @@ using Campaigns.Platform;
 namespace Campaigns.Voting;
 
 /// <summary>Voting's side of the capability seams (Platform/Contracts.cs).</summary>
-internal sealed class VotingContracts(BallotStore ballots, VoteCounter counter, RevealService reveal)
+internal sealed class VotingContracts(BallotStore ballots, VoteCounter counter, RevealService reveal, CampaignStore campaigns)
     : IVoteInvalidation, IVoteSuspension, IVoterDirectory, IRevealedResults, Moderation.IFanVoteCounts, ICampaignEditGuard
 {
     /// <summary>
@@ -63,6 +63,14 @@ internal sealed class VotingContracts(BallotStore ballots, VoteCounter counter, 
         foreach (var round in ballot.Rounds)
             await foreach (var fan in counter.CountedFansAsync(campaignId, round, ct))
                 if (seen.Add(fan)) yield return fan;
+    }
+
+    public async Task<DateTimeOffset?> LiveCountsVisibleFromAsync(string campaignId, string roundId, CancellationToken ct)
+    {
+        if (!VoteRules.IdPattern().IsMatch(roundId) || !CampaignRules.IdPattern().IsMatch(campaignId)) return null;
+        if (await ballots.GetAsync(campaignId, ct) is not { } b || b.Ballot.Tally == TallyVisibility.Nobody) return null;
+        if (b.Ballot.Rounds.FirstOrDefault(r => r.Id == roundId) is not { } round || await campaigns.GetAsync(campaignId, ct) is not { } c) return null;
+        return VoteRules.Window(round, c.Campaign)?.Start;
     }
 
     public async Task<RevealedTally?> GetRevealedAsync(string campaignId, string roundId, CancellationToken ct)

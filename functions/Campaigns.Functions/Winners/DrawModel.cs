@@ -41,7 +41,9 @@ public sealed record WinnerSlot(int Position, string Pid, string FanId, string? 
 
 /// <summary>
 /// One draw of a campaign, stored as one document. The seed stays secret until the draw; the record published
-/// from this state is immutable after the draw except for appended promotion events.
+/// from this state is immutable after the draw except for appended promotion events. <see cref="MinAge"/> and
+/// <see cref="Countries"/> are the campaign's eligibility frozen at the commit (<see cref="RulesSha256"/> set);
+/// draws committed before rules were covered (no hash) take them from the campaign at the draw.
 /// </summary>
 public sealed record DrawState(
     string CampaignId,
@@ -72,4 +74,5 @@ public sealed record DrawState(
     List<WinnerSlot>? Slots = null,
     int AlternatesUsed = 0,
     List<DrawRecordEvent>? Events = null,
-    Dictionary<string, int>? Excluded = null);
+    Dictionary<string, int>? Excluded = null,
+    string? RulesSha256 = null);

@@ -26,7 +26,8 @@ public sealed class DrawRunner(DrawStore store, CampaignStore campaigns, IFanPro
 
         var candidates = await CandidatesAsync(state, ct);
         var excluded = new ConcurrentDictionary<string, int>();
-        var eligible = await FilterAsync(state, campaign, candidates, excluded, now, ct);
+        var eligibility = WinnerRules.EligibilityOf(state, campaign);
+        var eligible = await FilterAsync(state, campaign, eligibility, candidates, excluded, now, ct);
         if (eligible.Count == 0)
             throw Problem(new ApiProblem(422, "no_eligible_entrants", "Nobody is eligible for this draw.",
                 $"{candidates.Count} candidate(s), none passes the filters."));
@@ -42,7 +43,7 @@ public sealed class DrawRunner(DrawStore store, CampaignStore campaigns, IFanPro
         var picked = DrawAlgorithm.Select(seed, campaignId, drawId, sha, state.External?.Value, lines, state.Winners + state.Alternates);
         var selected = picked.Select(pid => new SelectedCandidate(pid, byPid[pid].FanId, byPid[pid].EntryId)).ToList();
         var drawn = WinnerRules.Drawn(state, selected, sha, lines.Count, lines[0].Score is not null,
-            new Dictionary<string, int>(excluded.OrderBy(kv => kv.Key, StringComparer.Ordinal)), campaign.Eligibility.MinAge, campaign.Eligibility.Countries, now);
+            new Dictionary<string, int>(excluded.OrderBy(kv => kv.Key, StringComparer.Ordinal)), eligibility.MinAge, eligibility.Countries, now);
         try
         {
             await store.SaveAsync(drawn, etag, ct);
@@ -110,7 +111,7 @@ public sealed class DrawRunner(DrawStore store, CampaignStore campaigns, IFanPro
             .Select(x => new Candidate(x.Entry.OwnerFanId, x.Entry.EntryId, x.Score)).ToList();
     }
 
-    private async Task<List<Candidate>> FilterAsync(DrawState s, Campaign campaign, List<Candidate> candidates,
+    private async Task<List<Candidate>> FilterAsync(DrawState s, Campaign campaign, Eligibility eligibility, List<Candidate> candidates,
         ConcurrentDictionary<string, int> excluded, DateTimeOffset now, CancellationToken ct)
     {
         var blocklist = s.Filters.NotBlocked ? Need<IFanBlocklist>("moderation_unavailable", "Moderation") : null;
@@ -127,7 +128,7 @@ public sealed class DrawRunner(DrawStore store, CampaignStore campaigns, IFanPro
             var consent = fans.GetConsentAsync(c.FanId, s.CampaignId, token);
             var blocked = blocklist is null ? Task.FromResult(false) : blocklist.IsBlockedAsync(s.CampaignId, c.FanId, token);
             await Task.WhenAll(profile, consent, blocked);
-            var reason = WinnerRules.Exclusion(new WinnerRules.Facts(profile.Result, consent.Result, blocked.Result, wonElsewhere.Contains(c.FanId)), s.Filters, campaign, now);
+            var reason = WinnerRules.Exclusion(new WinnerRules.Facts(profile.Result, consent.Result, blocked.Result, wonElsewhere.Contains(c.FanId)), s.Filters, campaign.Rules?.Version, eligibility, now);
             if (reason is null) eligible.Add(c);
             else excluded.AddOrUpdate(reason, 1, (_, n) => n + 1);
         });

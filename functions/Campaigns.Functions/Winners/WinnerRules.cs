@@ -55,31 +55,63 @@ public static partial class WinnerRules
         _ => c.Windows.Reveal ?? c.Windows.Voting?.End,
     };
 
-    /// <summary>Rules can change until the seed is committed; after that they are part of what was committed to.</summary>
+    /// <summary>
+    /// Rules can change until the seed is committed; after that they are part of what was committed to. Re-sending
+    /// the committed rules (a retried request) is answered with the draw unchanged; any difference is refused.
+    /// </summary>
     public static Decision Configure(DrawState? current, Campaign campaign, string drawId, DrawInput input, DateTimeOffset now)
     {
         if (current is { Status: not DrawStatus.Configured })
-            return Decision.Refused(409, "draw_committed", "The seed is committed; the draw's rules can no longer change.");
+            return CloseAt(input, campaign) is { } at && SameRules(current, Configured(current, campaign, drawId, input, at, now))
+                ? Decision.Ok(current)
+                : Decision.Refused(409, "draw_committed", "The seed is committed; the draw's rules can no longer change.");
         if (CloseAt(input, campaign) is not { } close)
             return Decision.Refused(400, "close_at_required", "Give closeAt: the campaign has no window this draw could close with.");
         if (close <= now) return Decision.Refused(409, "window_closed", "The draw's window has closed; rules must be set before it closes.");
-        return Decision.Ok(new DrawState(campaign.Id, drawId, input.Method, input.Pool ?? DrawPool.Entrants, input.Winners, input.Alternates,
-            input.Filters ?? new DrawFilters(), input.RoundId, input.JuryWeight, close, DrawStatus.Configured,
-            current?.CreatedAt ?? now, now,
-            External: input.External is { } x ? new DrawRecordExternal(x.Source, x.Round, null, null) : null));
+        return Decision.Ok(Configured(current, campaign, drawId, input, close, now));
     }
 
-    /// <summary>The commitment must be public before the window closes, i.e. before anyone knows who is eligible.</summary>
-    public static Decision Commit(DrawState s, byte[] seed, DateTimeOffset now)
+    private static DrawState Configured(DrawState? current, Campaign campaign, string drawId, DrawInput input, DateTimeOffset close, DateTimeOffset now)
+        => new(campaign.Id, drawId, input.Method, input.Pool ?? DrawPool.Entrants, input.Winners, input.Alternates,
+            input.Filters ?? new DrawFilters(), input.RoundId, input.JuryWeight, close, DrawStatus.Configured,
+            current?.CreatedAt ?? now, now,
+            External: input.External is { } x ? new DrawRecordExternal(x.Source, x.Round, null, null) : null);
+
+    /// <summary>Equal in everything <see cref="RulesText"/> covers that a marketer sets (eligibility comes from the campaign).</summary>
+    private static bool SameRules(DrawState a, DrawState b)
+        => a.Method == b.Method && a.Pool == b.Pool && a.Winners == b.Winners && a.Alternates == b.Alternates && a.Filters == b.Filters
+           && a.RoundId == b.RoundId && a.JuryWeight == b.JuryWeight && a.CloseAt == b.CloseAt
+           && a.External?.Source == b.External?.Source && a.External?.Round == b.External?.Round;
+
+    /// <summary>
+    /// The commitment must be public before the window closes, i.e. before anyone knows who is eligible. It freezes
+    /// the campaign's eligibility into the draw and commits to the seed and the rules together, so neither can
+    /// change afterwards without the published commitment showing it.
+    /// </summary>
+    public static Decision Commit(DrawState s, Eligibility eligibility, byte[] seed, DateTimeOffset now)
     {
         if (s.Status != DrawStatus.Configured) return Decision.Refused(409, "already_committed", "The seed was already committed; it cannot be replaced.");
         if (now >= s.CloseAt) return Decision.Refused(409, "commit_after_close", "The window has closed: a commitment made now would prove nothing.");
-        return Decision.Ok(s with
+        var frozen = s with { MinAge = eligibility.MinAge, Countries = eligibility.Countries is { } c ? [.. c] : null };
+        var rulesSha = DrawRules.Sha256(RulesText(frozen));
+        return Decision.Ok(frozen with
         {
-            Status = DrawStatus.Committed, SeedHex = DrawAlgorithm.Hex(seed), Commitment = DrawAlgorithm.Commitment(seed),
-            CommittedAt = now, UpdatedAt = now,
+            Status = DrawStatus.Committed,
+            SeedHex = DrawAlgorithm.Hex(seed),
+            RulesSha256 = rulesSha,
+            Commitment = DrawRules.Commitment(seed, rulesSha),
+            CommittedAt = now,
+            UpdatedAt = now,
         });
     }
+
+    /// <summary>The canonical rules text of a draw, from the same fields its public record shows.</summary>
+    public static string RulesText(DrawState s)
+        => DrawRules.Text(s.CampaignId, s.DrawId, MethodName(s), PoolName(s), s.Winners, s.Alternates, s.CloseAt, RecordFilters(s),
+            s.External?.Source, s.External?.Round, DrawRecord.TieRuleText);
+
+    /// <summary>The eligibility a draw applies: frozen at its commit, or (draws committed before that) the campaign's at the draw.</summary>
+    public static Eligibility EligibilityOf(DrawState s, Campaign c) => s.RulesSha256 is null ? c.Eligibility : new Eligibility(s.MinAge, s.Countries);
 
     public static Decision EnterExternal(DrawState s, string value, DateTimeOffset now)
     {
@@ -105,12 +137,12 @@ public static partial class WinnerRules
     public sealed record Facts(FanProfile? Profile, CampaignConsent? Consent, bool Blocked, bool AlreadyWon);
 
     /// <summary>Why a person cannot win, or null when eligible. Checked in this order; the first reason counts.</summary>
-    public static string? Exclusion(Facts f, DrawFilters filters, Campaign c, DateTimeOffset now)
+    public static string? Exclusion(Facts f, DrawFilters filters, string? rulesVersion, Eligibility eligibility, DateTimeOffset now)
     {
-        if (filters.Consent && (f.Consent is null || f.Consent.RulesVersion != c.Rules?.Version)) return "no_consent";
+        if (filters.Consent && (f.Consent is null || f.Consent.RulesVersion != rulesVersion)) return "no_consent";
         if (filters.AgeConfirmed && f.Consent?.AgeConfirmedAt is null) return "age_not_confirmed";
-        if (filters.AgeConfirmed && c.Eligibility.MinAge is { } min && f.Profile?.AgeAt(now) is { } age && age < min) return "under_age";
-        if (filters.CountryAllowed && c.Eligibility.Countries is { Length: > 0 } countries && !countries.Contains(f.Profile?.Country)) return "country_not_allowed";
+        if (filters.AgeConfirmed && eligibility.MinAge is { } min && f.Profile?.AgeAt(now) is { } age && age < min) return "under_age";
+        if (filters.CountryAllowed && eligibility.Countries is { Length: > 0 } countries && !countries.Contains(f.Profile?.Country)) return "country_not_allowed";
         if (filters.NotBlocked && f.Blocked) return "blocked";
         if (filters.NotStaff && f.Profile?.IsStaff == true) return "staff";
         if (filters.OneWinPerPerson && f.AlreadyWon) return "already_won";
@@ -132,8 +164,16 @@ public static partial class WinnerRules
         var winners = selected.Take(s.Winners).ToList();
         return s with
         {
-            Status = DrawStatus.Drawn, DrawnAt = now, UpdatedAt = now, ListSha256 = listSha, ListCount = listCount, Scored = scored,
-            MinAge = minAge, Countries = countries, Excluded = excluded,
+            Status = DrawStatus.Drawn,
+            DrawnAt = now,
+            UpdatedAt = now,
+            ListSha256 = listSha,
+            ListCount = listCount,
+            Scored = scored,
+            // Frozen at the commit; only draws committed before that record the eligibility they were drawn with here.
+            MinAge = s.RulesSha256 is null ? minAge : s.MinAge,
+            Countries = s.RulesSha256 is null ? countries : s.Countries,
+            Excluded = excluded,
             WinnerIds = winners.Select(w => w.Pid).ToList(),
             AlternatePool = selected.Skip(s.Winners).ToList(),
             Slots = winners.Select((w, i) => new WinnerSlot(i + 1, w.Pid, w.FanId, w.EntryId, WinnerStatus.Selected, now)).ToList(),
@@ -192,12 +232,9 @@ public static partial class WinnerRules
     public static DrawRecord Record(DrawState s)
     {
         var drawn = s.Status == DrawStatus.Drawn;
-        return new DrawRecord(DrawRecord.FormatVersion, DrawAlgorithm.Version, s.CampaignId, s.DrawId,
-            JsonName(s.Method.ToString()), s.Method == DrawMethod.Random ? JsonName(s.Pool.ToString()) : "entries",
-            s.Winners, s.Alternates,
-            new DrawRecordFilters(s.Filters.Consent, s.Filters.AgeConfirmed, s.Filters.CountryAllowed, s.Filters.NotBlocked, s.Filters.NotStaff,
-                s.Filters.OneWinPerPerson, s.MinAge, s.Countries, s.RoundId, s.JuryWeight),
-            DrawRecord.TieRuleText, s.CloseAt, s.Commitment ?? "", s.CommittedAt ?? default, s.External, drawn ? "drawn" : "committed",
+        return new DrawRecord(s.RulesSha256 is null ? DrawRecord.FormatVersion1 : DrawRecord.FormatVersion, DrawAlgorithm.Version, s.CampaignId, s.DrawId,
+            MethodName(s), PoolName(s), s.Winners, s.Alternates, RecordFilters(s),
+            DrawRecord.TieRuleText, s.CloseAt, s.Commitment ?? "", s.RulesSha256, s.CommittedAt ?? default, s.External, drawn ? "drawn" : "committed",
             DrawnAt: s.DrawnAt,
             Seed: drawn ? s.SeedHex : null,
             List: drawn ? new DrawRecordList(DrawAlgorithm.ListFormat, s.ListSha256!, s.ListCount ?? 0, s.Scored, ListUrl(s),
@@ -208,6 +245,14 @@ public static partial class WinnerRules
             // Notes are free text for staff and may name people; the public record keeps the reason code only.
             Events: drawn ? s.Events?.Select(e => e with { Note = null }).ToList() : null);
     }
+
+    private static string MethodName(DrawState s) => JsonName(s.Method.ToString());
+
+    private static string PoolName(DrawState s) => s.Method == DrawMethod.Random ? JsonName(s.Pool.ToString()) : "entries";
+
+    private static DrawRecordFilters RecordFilters(DrawState s)
+        => new(s.Filters.Consent, s.Filters.AgeConfirmed, s.Filters.CountryAllowed, s.Filters.NotBlocked, s.Filters.NotStaff,
+            s.Filters.OneWinPerPerson, s.MinAge, s.Countries, s.RoundId, s.JuryWeight);
 
     private static string JsonName(string pascal) => char.ToLowerInvariant(pascal[0]) + pascal[1..];
 }

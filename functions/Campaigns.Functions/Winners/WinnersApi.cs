@@ -53,7 +53,7 @@ public static class WinnersApi
             var found = await store.GetAsync(campaignId, drawId, ct);
             var d = WinnerRules.Configure(found?.State, c.Campaign, drawId, input, time.GetUtcNow());
             if (d.Value is null) return Refusal(d);
-            await store.SaveAsync(d.Value, found?.ETag, ct);
+            if (!ReferenceEquals(d.Value, found?.State)) await store.SaveAsync(d.Value, found?.ETag, ct);
             return Results.Ok(StaffView(d.Value));
         }).Requires(Powers.DrawsRun).WithSummary("Define a draw's winner rules (until its seed is committed).");
 
@@ -61,8 +61,12 @@ public static class WinnersApi
             => await Load(store, campaignId, drawId, ct) is { } f ? Results.Ok(StaffView(f.State)) : DrawNotFound())
             .Requires(Powers.DrawsRead).WithSummary("A draw's state, winners by position and status (no personal data).");
 
-        staff.MapPost("/{drawId}/commit", (string campaignId, string drawId, DrawStore store, TimeProvider time, CancellationToken ct)
-            => Change(store, campaignId, drawId, (s, now) => WinnerRules.Commit(s, DrawRunner.NewSeed(), now), time, ct))
+        staff.MapPost("/{drawId}/commit", async (string campaignId, string drawId, DrawStore store, CampaignStore campaigns, TimeProvider time, CancellationToken ct) =>
+        {
+            // The campaign's eligibility as it stands now is frozen into the draw and committed to with the seed.
+            if (!CampaignRules.IdPattern().IsMatch(campaignId) || await campaigns.GetAsync(campaignId, ct) is not { } c) return DrawNotFound();
+            return await Change(store, campaignId, drawId, (s, now) => WinnerRules.Commit(s, c.Campaign.Eligibility, DrawRunner.NewSeed(), now), time, ct);
+        })
             .Requires(Powers.DrawsRun).WithSummary("Generate the secret seed and publish its SHA-256 commitment (before the window closes).");
 
         staff.MapPut("/{drawId}/external", (string campaignId, string drawId, ExternalValueInput input, DrawStore store, TimeProvider time, CancellationToken ct)
@@ -156,8 +160,27 @@ public static class WinnersApi
 
     private static object StaffView(DrawState s) => new
     {
-        s.CampaignId, s.DrawId, s.Method, s.Pool, s.Winners, s.Alternates, s.Filters, s.RoundId, s.JuryWeight, s.CloseAt, s.Status,
-        s.Commitment, s.CommittedAt, s.External, s.DrawnAt, s.ListSha256, s.ListCount, s.Excluded,
+        s.CampaignId,
+        s.DrawId,
+        s.Method,
+        s.Pool,
+        s.Winners,
+        s.Alternates,
+        s.Filters,
+        s.RoundId,
+        s.JuryWeight,
+        s.CloseAt,
+        s.Status,
+        s.MinAge,
+        s.Countries,
+        s.Commitment,
+        s.RulesSha256,
+        s.CommittedAt,
+        s.External,
+        s.DrawnAt,
+        s.ListSha256,
+        s.ListCount,
+        s.Excluded,
         Slots = s.Slots?.Select(x => new { x.Position, x.Pid, x.Status, x.SelectedAt, x.ContactedAt, x.ClaimedAt, x.FulfilledAt }),
         AlternatesLeft = s.AlternatePool is { } pool ? pool.Count - s.AlternatesUsed : (int?)null,
         s.Events,

@@ -12,7 +12,7 @@ namespace Campaigns.Tests.Judging;
 public sealed class JudgingApiTests
 {
 
-    private static async Task<(TestApp App, FakeTimeProvider Time, FakeEntries Entries, FakeVotes Votes)> Start()
+    internal static async Task<(TestApp App, FakeTimeProvider Time, FakeEntries Entries, FakeVotes Votes)> Start()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var entries = new FakeEntries();
@@ -28,7 +28,7 @@ public sealed class JudgingApiTests
         return (app, time, entries, votes);
     }
 
-    private static object Scores(int story, int photo) => new { scores = new Dictionary<string, int> { ["story"] = story, ["photo"] = photo } };
+    internal static object Scores(int story, int photo) => new { scores = new Dictionary<string, int> { ["story"] = story, ["photo"] = photo } };
 
     private static string[] Listed(JsonElement list) => list.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("entryId").GetString()!).ToArray();
 
@@ -118,6 +118,8 @@ public sealed class JudgingApiTests
         // Final round from the shortlist; all judges, j3 recused from own e2.
         var finalDeadline = time.GetUtcNow().AddMinutes(30);
         Assert.Equal(201, (int)(await marketer.PostAsJsonAsync($"{url}/rounds", new { id = "final", deadline = finalDeadline, fromRound = "shortlist" })).StatusCode);
+        // The hybrid weights are declared while no result they combine is visible: the final round is open, the votes sealed.
+        Assert.Equal(200, (int)(await marketer.PostAsJsonAsync($"{url}/hybrid", new { juryRound = "final", voteRound = "public", juryWeight = 0.5, publicWeight = 0.5 })).StatusCode);
         Assert.Equal(["e1"], Listed(await (await j3.GetAsync($"{url}/rounds/final/entries")).Json()));
         foreach (var (judge, entry, v) in new[] { (j1, "e1", 9), (j1, "e2", 3), (j2, "e1", 4), (j2, "e2", 8) })
             Assert.Equal(200, (int)(await judge.PutAsJsonAsync($"{url}/rounds/final/entries/{entry}/score", Scores(v, v))).StatusCode);
@@ -128,10 +130,11 @@ public sealed class JudgingApiTests
         // z: j1 (1, −1), j2 (−1, 1), j3 (0): both entries 0 → jury tie broken by mean total 6.666667 vs 5.5.
         Assert.Equal(["e1", "e2"], final.GetProperty("entries").EnumerateArray().Select(r => r.GetProperty("entryId").GetString()));
 
-        // Hybrid: refused before the reveal and with weights that do not add up.
-        await (await marketer.PostAsJsonAsync($"{url}/hybrid", new { juryRound = "final", voteRound = "public", juryWeight = 0.5, publicWeight = 0.5 })).Problem(409, "votes_not_revealed");
+        // Hybrid: with the jury results visible the weights are fixed; weights that do not add up are refused; no ranking before the reveal.
+        await (await marketer.PostAsJsonAsync($"{url}/hybrid", new { juryRound = "final", voteRound = "public", juryWeight = 0.7, publicWeight = 0.3 })).Problem(409, "hybrid_frozen");
         await (await marketer.PostAsJsonAsync($"{url}/hybrid", new { juryRound = "final", voteRound = "public", juryWeight = 0.7, publicWeight = 0.5 })).Problem(400, "invalid_weights");
-        await (await app.Client.GetAsync($"/api/public/campaigns/{c}/results/hybrid")).Problem(404, "result_not_published");
+        await (await app.Client.GetAsync($"/api/public/campaigns/c-{Guid.NewGuid():N}/results/hybrid")).Problem(404, "result_not_published");
+        Assert.Equal("declared", (await (await app.Client.GetAsync($"/api/public/campaigns/{c}/results/hybrid")).Json()).GetProperty("status").GetString());
         votes.Revealed[(c, "public")] = new RevealedTally(c, "public", time.GetUtcNow(), [new("entries", "e1", 10), new("entries", "e2", 30), new("entries", "e3", 99)]);
         Assert.Equal(200, (int)(await marketer.PostAsJsonAsync($"{url}/hybrid", new { juryRound = "final", voteRound = "public", juryWeight = 0.5, publicWeight = 0.5 })).StatusCode);
 

@@ -141,4 +141,40 @@ public sealed class JudgingRulesTests
         var csv = EngagementRules.Csv([plain[0] with { FanId = "=cmd,\"x\"" }]);
         Assert.Equal("rank,fanId,approvedEntries,votesCast,reactionsReceived,interactionRate,juryQuality,score\n1,\"'=cmd,\"\"x\"\"\",0,30,0,3,,1\n", csv);
     }
+
+    [Fact]
+    public void Hybrid_weights_can_change_until_a_result_they_combine_is_visible_and_only_the_same_weights_are_accepted_after()
+    {
+        var input = new HybridInput("final", "public", 0.5, 0.5);
+        var (first, none) = JudgingRules.DeclareHybrid(null, "c-test", input, null, "mk", T0);
+        Assert.Null(none);
+        Assert.Equal((0.5, T0, "mk"), (first!.JuryWeight, first.PublishedAt, first.PublishedBy));
+        Assert.Same(first, JudgingRules.DeclareHybrid(first, "c-test", input, "jury round closed", "mk", T0.AddDays(1)).Value);
+        Assert.Equal(0.6, JudgingRules.DeclareHybrid(first, "c-test", input with { JuryWeight = 0.6, PublicWeight = 0.4 }, null, "mk", T0).Value!.JuryWeight);
+        Assert.Equal("hybrid_frozen", JudgingRules.DeclareHybrid(first, "c-test", input with { JuryWeight = 0.6, PublicWeight = 0.4 }, "votes revealed", "mk", T0).Refused!.Code);
+        Assert.Equal("hybrid_frozen", JudgingRules.DeclareHybrid(null, "c-test", input, "votes revealed", "mk", T0).Refused!.Code);
+
+        var open = Round();
+        Assert.Null(JudgingRules.Visible("final", open, "public", null, T0));
+        Assert.Null(JudgingRules.Visible("final", null, "public", null, T0));
+        Assert.Contains("deadline", JudgingRules.Visible("final", open, "public", null, open.Deadline));
+        Assert.Contains("closed", JudgingRules.Visible("final", open with { Closed = true, ClosedAt = T0 }, "public", null, T0));
+        Assert.Contains("revealed", JudgingRules.Visible("final", open, "public", T0, T0));
+    }
+
+    [Fact]
+    public void A_closed_round_counts_only_conflicts_declared_before_its_close_and_its_snapshot_bytes_are_stable()
+    {
+        var conflicts = new[] { new Conflict("c-test", "a", "e1", null, "a", T0), new Conflict("c-test", "b", "e2", null, "b", T0.AddHours(2)) };
+        Assert.Equal([("a", "e1")], JudgingRules.ConflictsBefore(conflicts, T0.AddHours(1)));
+        Assert.Empty(JudgingRules.ConflictsBefore(conflicts, T0));
+
+        var results = JudgingRules.Results("c-test", Round(advance: 1), [E("e1"), E("e2")], [S("a", "e1", 8), S("a", "e2", 6)]);
+        var snapshot = new ResultsSnapshot(ResultsSnapshot.FormatVersion, "c-test", "shortlist", T0, "quorum", JudgingRules.JuryTieBreakRule, "per-judge z-score", results, []);
+        var bytes = JudgingRules.SnapshotBytes(snapshot);
+        var again = System.Text.Json.JsonSerializer.Deserialize<ResultsSnapshot>(bytes, global::Campaigns.Platform.JsonDefaults.Options)!;
+        Assert.Equal(bytes, JudgingRules.SnapshotBytes(again));
+        Assert.StartsWith("{\"format\":\"campaigns-judging-results/1\",", System.Text.Encoding.UTF8.GetString(bytes));
+        Assert.Matches("^[0-9a-f]{64}$", JudgingRules.Sha256Hex(bytes));
+    }
 }

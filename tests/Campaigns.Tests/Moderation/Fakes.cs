@@ -54,6 +54,12 @@ public sealed class FakeEntries : IEntryModeration, IEntryDirectory
 
 public sealed class FakeVotes : IVoteSuspension, IRevealedResults, IFanVoteCounts
 {
+    /// <summary>Rounds whose live counts staff can watch, and from when.</summary>
+    public readonly System.Collections.Concurrent.ConcurrentDictionary<(string Campaign, string Round), DateTimeOffset> LiveFrom = new();
+
+    public Task<DateTimeOffset?> LiveCountsVisibleFromAsync(string campaignId, string roundId, CancellationToken ct)
+        => Task.FromResult(LiveFrom.TryGetValue((campaignId, roundId), out var at) ? at : (DateTimeOffset?)null);
+
     // Invalid: refused for its own reasons (fraud, …); Blocked: the suspension a block puts on and the only thing its lift clears.
     public sealed record Vote(string CampaignId, string FanId, string EntryId, DateTimeOffset At, bool Invalid, bool Blocked = false);
 

@@ -263,10 +263,14 @@ public sealed class DrawApiTests
 
 public sealed class DrawSampleTests
 {
-    [Fact]
-    public void The_committed_sample_record_and_list_verify_with_the_verifier_program()
+    /// <summary>samples/draws is the current format (rules covered by the commitment); samples/draws/v1 a record of format 1, still verified.</summary>
+    [Theory]
+    [InlineData("", DrawRecord.FormatVersion)]
+    [InlineData("v1", DrawRecord.FormatVersion1)]
+    public void The_committed_sample_records_and_lists_verify_with_the_verifier_program(string folder, string format)
     {
-        var dir = Path.Combine(Azurite.RepoRoot(), "samples", "draws");
+        var dir = Path.Combine(Azurite.RepoRoot(), "samples", "draws", folder);
+        Assert.Equal(format, WinnersKit.Json(File.ReadAllBytes(Path.Combine(dir, "record.json"))).GetProperty("format").GetString());
         var (exit, stdout, stderr) = WinnersKit.RunVerifier(Path.Combine(dir, "record.json"), Path.Combine(dir, "eligible.txt"));
         Assert.True(exit == 0, stdout + stderr);
         Assert.Contains("OK: the draw reproduces", stdout);

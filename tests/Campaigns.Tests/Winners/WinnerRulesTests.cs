@@ -25,17 +25,17 @@ public sealed class WinnerRulesTests
     {
         var c = Campaign();
         var all = new DrawFilters();
-        Assert.Null(WinnerRules.Exclusion(Fan(), all, c, Now));
-        Assert.Equal("no_consent", WinnerRules.Exclusion(Fan() with { Consent = null }, all, c, Now));
-        Assert.Equal("no_consent", WinnerRules.Exclusion(Fan(rules: "r1"), all, c, Now)); // accepted an older version of the rules
-        Assert.Equal("age_not_confirmed", WinnerRules.Exclusion(Fan(ageConfirmed: false), all, c, Now));
-        Assert.Equal("under_age", WinnerRules.Exclusion(Fan(age: 17), all, c, Now));
-        Assert.Equal("country_not_allowed", WinnerRules.Exclusion(Fan(country: "FR"), all, c, Now));
-        Assert.Equal("blocked", WinnerRules.Exclusion(Fan(blocked: true), all, c, Now));
-        Assert.Equal("staff", WinnerRules.Exclusion(Fan(staff: true), all, c, Now));
-        Assert.Equal("already_won", WinnerRules.Exclusion(Fan(won: true), all, c, Now));
+        Assert.Null(WinnerRules.Exclusion(Fan(), all, c.Rules?.Version, c.Eligibility, Now));
+        Assert.Equal("no_consent", WinnerRules.Exclusion(Fan() with { Consent = null }, all, c.Rules?.Version, c.Eligibility, Now));
+        Assert.Equal("no_consent", WinnerRules.Exclusion(Fan(rules: "r1"), all, c.Rules?.Version, c.Eligibility, Now)); // accepted an older version of the rules
+        Assert.Equal("age_not_confirmed", WinnerRules.Exclusion(Fan(ageConfirmed: false), all, c.Rules?.Version, c.Eligibility, Now));
+        Assert.Equal("under_age", WinnerRules.Exclusion(Fan(age: 17), all, c.Rules?.Version, c.Eligibility, Now));
+        Assert.Equal("country_not_allowed", WinnerRules.Exclusion(Fan(country: "FR"), all, c.Rules?.Version, c.Eligibility, Now));
+        Assert.Equal("blocked", WinnerRules.Exclusion(Fan(blocked: true), all, c.Rules?.Version, c.Eligibility, Now));
+        Assert.Equal("staff", WinnerRules.Exclusion(Fan(staff: true), all, c.Rules?.Version, c.Eligibility, Now));
+        Assert.Equal("already_won", WinnerRules.Exclusion(Fan(won: true), all, c.Rules?.Version, c.Eligibility, Now));
         var none = new DrawFilters(false, false, false, false, false, false);
-        Assert.Null(WinnerRules.Exclusion(new WinnerRules.Facts(null, null, true, true), none, c, Now));
+        Assert.Null(WinnerRules.Exclusion(new WinnerRules.Facts(null, null, true, true), none, c.Rules?.Version, c.Eligibility, Now));
     }
 
     [Fact]
@@ -53,11 +53,11 @@ public sealed class WinnerRulesTests
     {
         var s = Configured();
         Assert.Equal("no_commitment", WinnerRules.CanDraw(s, Now.AddDays(2))!.Code);
-        Assert.Equal("commit_after_close", WinnerRules.Commit(s, new byte[32], s.CloseAt).Code);
-        var committed = WinnerRules.Commit(s, new byte[32], Now).Value!;
-        Assert.Equal(DrawAlgorithm.Commitment(new byte[32]), committed.Commitment);
+        Assert.Equal("commit_after_close", WinnerRules.Commit(s, Campaign().Eligibility, new byte[32], s.CloseAt).Code);
+        var committed = WinnerRules.Commit(s, Campaign().Eligibility, new byte[32], Now).Value!;
+        Assert.Equal(DrawRules.Commitment(new byte[32], committed.RulesSha256!), committed.Commitment);
         Assert.Null(WinnerRules.Record(committed).Seed);
-        Assert.Equal("already_committed", WinnerRules.Commit(committed, new byte[32], Now).Code);
+        Assert.Equal("already_committed", WinnerRules.Commit(committed, Campaign().Eligibility, new byte[32], Now).Code);
         Assert.Equal("draw_committed", WinnerRules.Configure(committed, Campaign(), "d", new DrawInput(DrawMethod.Random, 5, Pool: DrawPool.Voters), Now).Code);
         Assert.Equal("window_open", WinnerRules.CanDraw(committed, s.CloseAt.AddTicks(-1))!.Code);
         Assert.Null(WinnerRules.CanDraw(committed, s.CloseAt));
@@ -67,9 +67,47 @@ public sealed class WinnerRulesTests
     }
 
     [Fact]
+    public void The_commit_freezes_the_eligibility_and_commits_to_seed_and_rules_together()
+    {
+        var s = Configured();
+        var committed = WinnerRules.Commit(s, new Eligibility(18, ["DE", "CH"]), new byte[32], Now).Value!;
+        Assert.Equal(18, committed.MinAge);
+        Assert.Equal(["DE", "CH"], committed.Countries!);
+        Assert.Equal(DrawRules.Sha256(WinnerRules.RulesText(committed)), committed.RulesSha256);
+        Assert.NotEqual(DrawAlgorithm.Commitment(new byte[32]), committed.Commitment);
+        // The campaign changing later does not reach the draw; a draw committed before rules were covered still reads it.
+        var widened = Campaign() with { Eligibility = new Eligibility(13, ["CH", "DE", "FR"]) };
+        Assert.Equal(new Eligibility(18, committed.Countries), WinnerRules.EligibilityOf(committed, widened));
+        Assert.Same(widened.Eligibility, WinnerRules.EligibilityOf(committed with { RulesSha256 = null }, widened));
+
+        var record = WinnerRules.Record(committed);
+        Assert.Equal((DrawRecord.FormatVersion, 18), (record.Format, record.Filters.MinAge!.Value));
+        Assert.Equal(DrawRecord.FormatVersion1, WinnerRules.Record(committed with { RulesSha256 = null }).Format);
+        var json = System.Text.Json.JsonSerializer.SerializeToElement(record, WinnersApi.RecordJson);
+        Assert.Equal(WinnerRules.RulesText(committed), DrawRules.TextOf(json));
+
+        // Re-sending the same rules answers the draw unchanged; a different rule is refused.
+        var input = new DrawInput(DrawMethod.Random, 1, 2, DrawPool.Voters);
+        Assert.Same(committed, WinnerRules.Configure(committed, Campaign(), "d", input, Now.AddHours(1)).Value);
+        Assert.Equal("draw_committed", WinnerRules.Configure(committed, Campaign(), "d", input with { Filters = new DrawFilters(NotStaff: false) }, Now).Code);
+        Assert.Equal("draw_committed", WinnerRules.Configure(committed, Campaign(), "d", input with { CloseAt = Now.AddHours(5) }, Now).Code);
+    }
+
+    [Fact]
+    public void The_rules_text_is_canonical_whatever_order_offset_or_trailing_zeros_the_record_shows()
+    {
+        DrawRecordFilters F(string[] countries, decimal? w) => new(true, true, true, true, true, true, 18, countries, "r", w);
+        var a = DrawRules.Text("c", "d", "hybrid", "entries", 2, 1, Now, F(["CH", "DE"], 0.7m), "drand", 7, "tie");
+        Assert.Equal(a, DrawRules.Text("c", "d", "hybrid", "entries", 2, 1, Now.ToOffset(TimeSpan.FromHours(2)), F(["DE", "CH"], 0.70m), "drand", 7, "tie"));
+        Assert.Contains("\ncountries=CH,DE\nroundId=r\njuryWeight=0.7\n", a);
+        Assert.StartsWith(DrawRules.Format + "\n", a);
+        Assert.NotEqual(a, DrawRules.Text("c", "d", "hybrid", "entries", 2, 1, Now, F(["CH", "DE", "FR"], 0.7m), "drand", 7, "tie"));
+    }
+
+    [Fact]
     public void Promotions_take_the_next_alternate_in_order_and_log_the_reason()
     {
-        var s = WinnerRules.Commit(Configured(new DrawInput(DrawMethod.Random, 2, 2, DrawPool.Voters)), new byte[32], Now).Value!;
+        var s = WinnerRules.Commit(Configured(new DrawInput(DrawMethod.Random, 2, 2, DrawPool.Voters)), Campaign().Eligibility, new byte[32], Now).Value!;
         var drawn = WinnerRules.Drawn(s, [new("w1", "f1", null), new("w2", "f2", null), new("a1", "f3", null), new("a2", "f4", null)], "sha", 9, false, [], null, null, s.CloseAt);
         var period = TimeSpan.FromDays(14);
         var first = WinnerRules.Promote(drawn, 2, "declined", null, period, s.CloseAt).Value!;

@@ -98,21 +98,40 @@ internal static class WinnersKit
     public static async Task<string> CampaignAsync(TestApp app, DateTimeOffset now, string[]? countries = null)
     {
         var id = NewId();
-        var body = new
-        {
-            id, name = "Build the car", brand = "Brand", timeZone = "Europe/Zurich", locales = new[] { "en" }, features = new[] { "voting" },
-            windows = new
-            {
-                publish = new { start = now.AddDays(-2), end = now.AddDays(90) },
-                voting = new { start = now.AddDays(-1), end = now.AddDays(1) },
-            },
-            eligibility = new { minAge = 18, countries = countries ?? ["CH", "DE"] },
-            rules = new { version = "r1", text = new Dictionary<string, string> { ["en"] = "Rules" } },
-        };
         var marketer = app.As("marketer");
-        Assert.Equal(201, (int)(await marketer.PostAsJsonAsync("/api/campaigns", body)).StatusCode);
+        Assert.Equal(201, (int)(await marketer.PostAsJsonAsync("/api/campaigns", CampaignBody(id, now, 18, countries ?? ["CH", "DE"]))).StatusCode);
         Assert.Equal(200, (int)(await marketer.PostAsync($"/api/campaigns/{id}/publish", null)).StatusCode);
         return id;
+    }
+
+    /// <summary>The campaign of <see cref="CampaignAsync"/>; <paramref name="now"/> must be the instant it was created with.</summary>
+    public static object CampaignBody(string id, DateTimeOffset now, int minAge, string[] countries) => new
+    {
+        id,
+        name = "Build the car",
+        brand = "Brand",
+        timeZone = "Europe/Zurich",
+        locales = new[] { "en" },
+        features = new[] { "voting" },
+        windows = new
+        {
+            publish = new { start = now.AddDays(-2), end = now.AddDays(90) },
+            voting = new { start = now.AddDays(-1), end = now.AddDays(1) },
+        },
+        eligibility = new { minAge, countries },
+        rules = new { version = "r1", text = new Dictionary<string, string> { ["en"] = "Rules" } },
+    };
+
+    /// <summary>Replaces the campaign's eligibility through the campaigns API (If-Match), as a marketer can at any time.</summary>
+    public static async Task<HttpResponseMessage> EditEligibilityAsync(TestApp app, string campaignId, DateTimeOffset createdNow, int minAge, string[] countries)
+    {
+        var marketer = app.As("marketer");
+        var current = await marketer.GetAsync($"/api/campaigns/{campaignId}");
+        Assert.Equal(200, (int)current.StatusCode);
+        using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/campaigns/{campaignId}");
+        put.Content = JsonContent.Create(CampaignBody(campaignId, createdNow, minAge, countries));
+        put.Headers.TryAddWithoutValidation("If-Match", current.Headers.ETag!.ToString());
+        return await marketer.SendAsync(put);
     }
 
     /// <summary>A fan as the Fans capability stores them; null fields leave that part out.</summary>
