@@ -36,13 +36,8 @@ public sealed class WorkspaceStore(StorageClients storage)
         return true;
     }
 
-    public async Task<(List<Workspace> Items, string? Next)> ListAllAsync(int pageSize, string? continuation, CancellationToken ct)
-    {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition}");
-        await foreach (var page in Workspaces.QueryAsync<TableEntity>(filter, pageSize, cancellationToken: ct).AsPages(continuation, pageSize))
-            return (page.Values.Select(Read<Workspace>).ToList(), page.ContinuationToken);
-        return ([], null);
-    }
+    public Task<(List<Workspace> Items, string? Next)> ListAllAsync(int pageSize, string? continuation, CancellationToken ct)
+        => PageAsync<Workspace>(Workspaces, TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), pageSize, continuation, ct);
 
     public async Task<Membership?> GetMemberAsync(string workspaceId, string subject, CancellationToken ct)
     {
@@ -51,13 +46,8 @@ public sealed class WorkspaceStore(StorageClients storage)
     }
 
     /// <summary>The subject's memberships across workspaces (a query on the row key: workspaces are few).</summary>
-    public async Task<(List<Membership> Items, string? Next)> ListForSubjectAsync(string subject, int pageSize, string? continuation, CancellationToken ct)
-    {
-        var filter = TableClient.CreateQueryFilter($"RowKey eq {MemberKey(subject)}");
-        await foreach (var page in Members.QueryAsync<TableEntity>(filter, pageSize, cancellationToken: ct).AsPages(continuation, pageSize))
-            return (page.Values.Select(Read<Membership>).ToList(), page.ContinuationToken);
-        return ([], null);
-    }
+    public Task<(List<Membership> Items, string? Next)> ListForSubjectAsync(string subject, int pageSize, string? continuation, CancellationToken ct)
+        => PageAsync<Membership>(Members, TableClient.CreateQueryFilter($"RowKey eq {MemberKey(subject)}"), pageSize, continuation, ct);
 
     /// <summary>Every membership of the subject; for filtering lists by the caller's workspaces.</summary>
     public async Task<List<Membership>> AllForSubjectAsync(string subject, CancellationToken ct)
@@ -68,13 +58,9 @@ public sealed class WorkspaceStore(StorageClients storage)
         return all;
     }
 
-    public async Task<(List<Membership> Items, string? Next)> ListMembersAsync(string workspaceId, int pageSize, string? continuation, CancellationToken ct)
-    {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {workspaceId} and RowKey ge {MemberPrefix} and RowKey lt {"m}"}");
-        await foreach (var page in Members.QueryAsync<TableEntity>(filter, pageSize, cancellationToken: ct).AsPages(continuation, pageSize))
-            return (page.Values.Select(Read<Membership>).ToList(), page.ContinuationToken);
-        return ([], null);
-    }
+    public Task<(List<Membership> Items, string? Next)> ListMembersAsync(string workspaceId, int pageSize, string? continuation, CancellationToken ct)
+        => PageAsync<Membership>(Members, TableClient.CreateQueryFilter($"PartitionKey eq {workspaceId} and RowKey ge {MemberPrefix} and RowKey lt {"m}"}"),
+            pageSize, continuation, ct);
 
     public async Task<int> CountOwnersAsync(string workspaceId, CancellationToken ct)
     {
@@ -101,11 +87,15 @@ public sealed class WorkspaceStore(StorageClients storage)
 
     public Task AuditAsync(WorkspaceAuditEntry audit, CancellationToken ct) => Members.AddEntityAsync(AuditEntity(audit), ct);
 
-    public async Task<(List<WorkspaceAuditEntry> Items, string? Next)> ListAuditAsync(string workspaceId, int pageSize, string? continuation, CancellationToken ct)
+    public Task<(List<WorkspaceAuditEntry> Items, string? Next)> ListAuditAsync(string workspaceId, int pageSize, string? continuation, CancellationToken ct)
+        => PageAsync<WorkspaceAuditEntry>(Members, TableClient.CreateQueryFilter($"PartitionKey eq {workspaceId} and RowKey ge {AuditPrefix} and RowKey lt {"a}"}"),
+            pageSize, continuation, ct);
+
+    private static async Task<(List<T> Items, string? Next)> PageAsync<T>(TableClient table, string filter, int pageSize, string? continuation,
+        CancellationToken ct)
     {
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {workspaceId} and RowKey ge {AuditPrefix} and RowKey lt {"a}"}");
-        await foreach (var page in Members.QueryAsync<TableEntity>(filter, pageSize, cancellationToken: ct).AsPages(continuation, pageSize))
-            return (page.Values.Select(Read<WorkspaceAuditEntry>).ToList(), page.ContinuationToken);
+        await foreach (var page in table.QueryAsync<TableEntity>(filter, pageSize, cancellationToken: ct).AsPages(continuation, pageSize))
+            return (page.Values.Select(Read<T>).ToList(), page.ContinuationToken);
         return ([], null);
     }
 
