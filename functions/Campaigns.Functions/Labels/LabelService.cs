@@ -9,8 +9,12 @@ using Microsoft.Extensions.Options;
 
 namespace Campaigns.Labels;
 
+/// <summary>A print batch. <c>Claiming</c> while its labels are being claimed; <c>Ready</c> once its manifest is written.</summary>
 public sealed record PrintBatch(string CampaignId, string BatchId, DateTimeOffset CreatedAt, string Actor, int Count,
-    string ManifestBlob, string[] EntryIds);
+    string ManifestBlob, string[] EntryIds, string Status = PrintBatch.Ready)
+{
+    public const string Claiming = "claiming", Ready = "ready";
+}
 
 public sealed record ShipmentError(int Line, string Code, string Message);
 
@@ -64,26 +68,42 @@ public sealed partial class LabelService(SubmissionStore store, MediaStorage med
     }
 
     /// <summary>
-    /// Builds a batch from approved labels not yet batched: print images, then the CSV manifest, then each order is
-    /// marked "in print batch". A crash part-way leaves unmarked orders in the queue for the next batch; images
-    /// already written are simply written again under the new batch.
+    /// Builds a batch from approved labels not yet batched. Labels are claimed first, each by an ETag-guarded write
+    /// that only one batch can win, so two batches started together never print the same label. The batch is announced
+    /// (status <c>claiming</c>, with its candidates) before any claim, so a crash after claiming leaves a record the
+    /// next run finishes instead of labels held by a batch nobody prints.
     /// </summary>
     public async Task<PrintBatch?> CreateBatchAsync(string campaignId, string actor, CancellationToken ct)
     {
         var template = await TemplateAsync(campaignId, ct);
         if (template is null) return null;
+        await FinishAbandonedAsync(campaignId, template, ct);
         var ids = await store.RowKeysAsync(SubmissionStore.LabelQueuePartition(campaignId), options.Value.PrintBatchSize, ct);
         if (ids.Count == 0) return null;
         var now = time.GetUtcNow();
         var batchId = "b" + now.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+        var pending = new PrintBatch(campaignId, batchId, now, actor, 0, "", ids.ToArray(), PrintBatch.Claiming);
+        await store.PutDocAsync(SubmissionStore.BatchPartition(campaignId), batchId, pending, ct);
+        foreach (var id in ids)
+            await store.UpdateAsync(campaignId, id, e => Printable(e) && e.Order?.BatchId is null
+                ? e with { Order = (e.Order ?? new LabelOrder()) with { BatchId = batchId, BatchedAt = now }, UpdatedAt = now }
+                : null, ct);
+        return await FinishAsync(pending, template, ct);
+    }
+
+    private static bool Printable(Entry e) => e.Kind == Kinds.Label && (e.InGallery || e.Status == Statuses.Approved) && !e.OwnerHidden;
+
+    /// <summary>Renders and lists the candidates this batch won; idempotent (same names), so a re-run after a crash is safe.</summary>
+    private async Task<PrintBatch?> FinishAsync(PrintBatch pending, LabelTemplate template, CancellationToken ct)
+    {
+        var (campaignId, batchId) = (pending.CampaignId, pending.BatchId);
         var background = await BackgroundAsync(template, ct);
         var csv = new StringBuilder("entry_id,fan_id,locale,text,image,submitted_at\r\n");
         var included = new List<string>();
-        foreach (var id in ids)
+        foreach (var id in pending.EntryIds)
         {
-            if (await store.GetAsync(campaignId, id, ct) is not { } found) continue;
+            if (await store.GetAsync(campaignId, id, ct) is not { } found || found.Entry.Order?.BatchId != batchId) continue;
             var e = found.Entry;
-            if (e.Kind != Kinds.Label || !e.InGallery && e.Status != Statuses.Approved || e.OwnerHidden || e.Order?.BatchId is not null) continue;
             var image = $"{campaignId}/{batchId}/{e.EntryId}.png";
             var png = LabelRenderer.Render(template, background, e.Text ?? "", template.PrintScale);
             await media.PutAsync(MediaStorage.PrintContainer, image, png, "image/png", ct);
@@ -92,19 +112,32 @@ public sealed partial class LabelService(SubmissionStore store, MediaStorage med
                .Append((e.SubmittedAt ?? e.CreatedAt).ToString("O", CultureInfo.InvariantCulture)).Append("\r\n");
             included.Add(e.EntryId);
         }
-        if (included.Count == 0) return null;
+        if (included.Count == 0)
+        {
+            await store.DeleteSlotRowAsync(SubmissionStore.BatchPartition(campaignId), batchId, ct);
+            return null;
+        }
         var manifest = $"{campaignId}/{batchId}/manifest.csv";
         await media.PutAsync(MediaStorage.PrintContainer, manifest, Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(csv.ToString())).ToArray(), "text/csv; charset=utf-8", ct);
-        var batch = new PrintBatch(campaignId, batchId, now, actor, included.Count, manifest, included.ToArray());
+        var batch = pending with { Count = included.Count, ManifestBlob = manifest, EntryIds = included.ToArray(), Status = PrintBatch.Ready };
         await store.PutDocAsync(SubmissionStore.BatchPartition(campaignId), batchId, batch, ct);
-        foreach (var id in included)
-            await store.UpdateAsync(campaignId, id, e => e.Order?.BatchId is not null ? null
-                : e with { Order = (e.Order ?? new LabelOrder()) with { BatchId = batchId, BatchedAt = now }, UpdatedAt = now }, ct);
         logger.LogInformation("Print batch {BatchId} for {CampaignId}: {Count} labels", batchId, campaignId, included.Count);
         return batch;
     }
 
-    public Task<List<PrintBatch>> BatchesAsync(string campaignId, CancellationToken ct) => store.DocsAsync<PrintBatch>(SubmissionStore.BatchPartition(campaignId), 1000, ct);
+    /// <summary>Batches still claiming after the abandon time belong to a run that stopped: finish them.</summary>
+    private async Task FinishAbandonedAsync(string campaignId, LabelTemplate template, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        foreach (var b in await store.DocsAsync<PrintBatch>(SubmissionStore.BatchPartition(campaignId), 1000, ct))
+            if (b.Status == PrintBatch.Claiming && now - b.CreatedAt > AbandonedAfter) await FinishAsync(b, template, ct);
+    }
+
+    /// <summary>Far longer than a batch of 500 takes to claim and render, so a batch still running is never finished twice.</summary>
+    public static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(15);
+
+    public async Task<List<PrintBatch>> BatchesAsync(string campaignId, CancellationToken ct)
+        => (await store.DocsAsync<PrintBatch>(SubmissionStore.BatchPartition(campaignId), 1000, ct)).Where(b => b.Status == PrintBatch.Ready).ToList();
 
     public async Task ScheduledBatchesAsync(CancellationToken ct)
     {

@@ -106,4 +106,61 @@ public sealed class LabelsApiTests
         using var img = Image.NewFromBuffer(png);
         Assert.Equal([0.0, 128.0, 0.0], img.Getpoint(3, 3).Take(3).ToArray()); // the background's green, not the template colour
     }
+
+    [Fact]
+    public async Task Concurrent_print_batches_never_print_the_same_label_twice_and_every_label_is_printed()
+    {
+        await using var app = await TestApp.StartAsync(Submit.WithReviewQueue());
+        var marketer = app.As("marketer");
+        var campaignId = await Submit.CampaignAsync(marketer, DateTimeOffset.UtcNow);
+        Assert.Equal(200, (int)(await marketer.PutAsJsonAsync($"/api/campaigns/{campaignId}/label-template", Template)).StatusCode);
+        var labels = new List<string>();
+        for (var i = 0; i < 12; i++)
+        {
+            var (entryId, _, _) = await Submit.CreateAsync(app.As("fan"), campaignId, new { kind = "label", locale = "fr", text = $"Marie {i}", consent = Submit.Consent });
+            await app.Service<IEntryModeration>().ApplyAsync(campaignId, entryId, new EntryDecision("approved", null, null, "mod-1", DateTimeOffset.UtcNow), CancellationToken.None);
+            labels.Add(entryId);
+        }
+
+        // Two staff members (or the nightly timer and a marketer) start a batch at the same moment.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => marketer.PostAsync($"/api/campaigns/{campaignId}/print-batches", null)));
+        var printed = new List<string>();
+        foreach (var r in responses.Where(r => (int)r.StatusCode == 201))
+        {
+            var batchId = (await r.Json()).GetProperty("batchId").GetString();
+            var csv = await marketer.GetStringAsync($"/api/campaigns/{campaignId}/print-batches/{batchId}/manifest");
+            printed.AddRange(csv.TrimStart('\uFEFF').Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(line => line.Split(',')[0].Trim('"')));
+        }
+        Assert.Equal(printed.Count, printed.Distinct().Count());
+        Assert.Equal(labels.Order(), printed.Order());
+        Assert.All(responses, r => Assert.Contains((int)r.StatusCode, new[] { 201, 409 }));
+    }
+
+    [Fact]
+    public async Task A_batch_left_mid_claim_by_a_stopped_process_is_finished_by_the_next_run_not_lost()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(b => { Submit.WithReviewQueue()(b); b.Services.AddSingleton<TimeProvider>(time); });
+        var marketer = app.As("marketer");
+        var campaignId = await Submit.CampaignAsync(marketer, time.GetUtcNow());
+        Assert.Equal(200, (int)(await marketer.PutAsJsonAsync($"/api/campaigns/{campaignId}/label-template", Template)).StatusCode);
+        var (entryId, _, _) = await Submit.CreateAsync(app.As("fan"), campaignId, new { kind = "label", locale = "it", text = "Giulia", consent = Submit.Consent });
+        await app.Service<IEntryModeration>().ApplyAsync(campaignId, entryId, new EntryDecision("approved", null, null, "mod-1", time.GetUtcNow()), CancellationToken.None);
+
+        // What a process killed after claiming leaves behind: the announced batch and its claimed label, no manifest.
+        var store = app.Service<SubmissionStore>();
+        var now = time.GetUtcNow();
+        await store.PutDocAsync(SubmissionStore.BatchPartition(campaignId), "bkilled", new global::Campaigns.Labels.PrintBatch(campaignId, "bkilled", now, "schedule", 0, "", [entryId],
+            global::Campaigns.Labels.PrintBatch.Claiming), CancellationToken.None);
+        await store.UpdateAsync(campaignId, entryId, e => e with { Order = (e.Order ?? new LabelOrder()) with { BatchId = "bkilled", BatchedAt = now } }, CancellationToken.None);
+        Assert.Empty((await (await marketer.GetAsync($"/api/campaigns/{campaignId}/print-batches")).Json()).GetProperty("items").EnumerateArray());
+
+        time.Advance(global::Campaigns.Labels.LabelService.AbandonedAfter + TimeSpan.FromMinutes(1));
+        await (await marketer.PostAsync($"/api/campaigns/{campaignId}/print-batches", null)).Problem(409, "nothing_to_print");
+        var batches = (await (await marketer.GetAsync($"/api/campaigns/{campaignId}/print-batches")).Json()).GetProperty("items").EnumerateArray().ToList();
+        var recovered = Assert.Single(batches);
+        Assert.Equal("bkilled", recovered.GetProperty("batchId").GetString());
+        var csv = await marketer.GetStringAsync($"/api/campaigns/{campaignId}/print-batches/bkilled/manifest");
+        Assert.Contains($"\"{entryId}\"", csv);
+    }
 }
