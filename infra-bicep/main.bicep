@@ -218,6 +218,7 @@ var appSettings = {
   Submissions__BrandTerms: brandTerms
   Submissions__PrintBatchSchedule: '0 0 2 * * *'
   Submissions__PrintBatchSize: '500'
+  Submissions__PreviewsPerMinute: '30'
   Submissions__ReviewRetryDelaySeconds: '30'
   Submissions__ImagesQueue: 'submission-images'
   Voting__Queue: 'votes'

@@ -55,6 +55,7 @@ public static class CampaignsApp
         builder.AddCampaignsAuth();
         builder.AddCampaignsTelemetry();
         s.AddSingleton(TimeProvider.System);
+        s.AddSingleton<MinuteRateLimiter>();
 
         s.AddOptions<StorageOptions>().Configure(o => StorageOptions.Bind(o, builder.Configuration)).ValidateOnStart();
         s.AddSingleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>();

@@ -28,7 +28,6 @@ public static class EpisodesApi
         s.AddSingleton<DueIndex>();
         s.AddSingleton<EpisodeWebhooks>();
         s.AddSingleton<EpisodeScheduler>();
-        s.AddSingleton<MinuteRateLimiter>();
         s.AddSingleton<PublishedEpisodes>();
         s.AddHttpClient(EpisodeWebhooks.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
 
@@ -253,7 +252,7 @@ public static class EpisodesApi
             EngagementStore engagement, MinuteRateLimiter limiter, IOptions<EpisodesOptions> options, TimeProvider time, HttpContext http, CancellationToken ct) =>
         {
             var client = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-            if (!limiter.TryAcquire("view|" + client, options.Value.ViewsPerMinute)) return RateLimited(http);
+            if (!limiter.TryAcquire("view|" + client, options.Value.ViewsPerMinute)) return RateLimitProblems.RateLimited(http);
             var now = time.GetUtcNow();
             if (await PublicCampaign(campaignId, campaigns, now, ct) is not { } campaign) return NoCampaign();
             if (!await published.IsPublishedAsync(campaignId, episodeId, now, ct)) return NoEpisode();
@@ -266,7 +265,7 @@ public static class EpisodesApi
             HttpContext http, CancellationToken ct) =>
         {
             var fan = user.Subject();
-            if (!limiter.TryAcquire("react|" + fan, options.Value.ReactionsPerMinute)) return RateLimited(http);
+            if (!limiter.TryAcquire("react|" + fan, options.Value.ReactionsPerMinute)) return RateLimitProblems.RateLimited(http);
             var now = time.GetUtcNow();
             if (await PublicCampaign(campaignId, campaigns, now, ct) is not { } campaign) return NoCampaign();
             if (!await published.IsPublishedAsync(campaignId, episodeId, now, ct)) return NoEpisode();
@@ -349,12 +348,6 @@ public static class EpisodesApi
     private static IResult NoCampaign() => ApiProblem.NotFound("campaign_not_found", "The campaign").ToResult();
     private static IResult NoSeries() => ApiProblem.NotFound("series_not_found", "The series").ToResult();
     private static IResult NoEpisode() => ApiProblem.NotFound("episode_not_found", "The episode").ToResult();
-
-    private static IResult RateLimited(HttpContext http)
-    {
-        http.Response.Headers.RetryAfter = "60";
-        return new ApiProblem(429, "rate_limited", "Too many requests.", "Try again in a minute.").ToResult();
-    }
 
     private static string Opaque(string tag) => tag.StartsWith("W/", StringComparison.Ordinal) ? tag[2..] : tag;
 

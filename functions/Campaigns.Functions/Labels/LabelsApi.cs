@@ -39,8 +39,11 @@ public static class LabelsApi
             .RequireAuthorization(Policies.Fan).WithSummary("The label template (size, text box, colours) for the personalisation page.");
 
         g.MapPost("/labels/preview", async (string campaignId, PreviewInput input, LabelService labels, SubmissionService submissions,
-            CampaignStore campaigns, Microsoft.Extensions.Options.IOptions<SubmissionsOptions> options, TimeProvider time, HttpContext http, CancellationToken ct) =>
+            CampaignStore campaigns, Microsoft.Extensions.Options.IOptions<SubmissionsOptions> options, MinuteRateLimiter limiter, ClaimsPrincipal user,
+            TimeProvider time, HttpContext http, CancellationToken ct) =>
         {
+            // Each uncached preview renders an image: a per-fan limit keeps one script from taking the instance's CPU.
+            if (!limiter.TryAcquire("label-preview|" + user.Subject(), options.Value.PreviewsPerMinute)) return RateLimitProblems.RateLimited(http);
             var campaign = CampaignRules.IdPattern().IsMatch(campaignId) ? await campaigns.GetCachedAsync(campaignId, ct) : null;
             if (campaign is null || !campaign.IsVisibleToPublic(time.GetUtcNow())) return ApiProblem.NotFound("campaign_not_found", "The campaign").ToResult();
             if (await labels.TemplateAsync(campaignId, ct) is not { } template)

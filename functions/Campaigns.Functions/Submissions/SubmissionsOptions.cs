@@ -31,6 +31,8 @@ public sealed class SubmissionsOptions
     public string PrintBatchSchedule { get; set; } = "0 0 2 * * *";
     /// <summary>Largest number of labels in one print batch.</summary>
     public int PrintBatchSize { get; set; } = 500;
+    /// <summary>Label previews one fan may request per minute (each uncached one renders an image).</summary>
+    public int PreviewsPerMinute { get; set; } = 30;
     /// <summary>Delay of the back-up message that re-sends a text entry to review if the direct request was interrupted.</summary>
     public int ReviewRetryDelaySeconds { get; set; } = 30;
     /// <summary>Queue of image-processing (and review back-up) messages.</summary>
@@ -48,6 +50,7 @@ public sealed class SubmissionsOptionsValidator : IValidateOptions<SubmissionsOp
         if (o.MaxImagePixels is < 1_000_000 or > 200_000_000) errors.Add("Setting 'Submissions__MaxImagePixels' must be between 1,000,000 and 200,000,000.");
         if (o.ImageConcurrency is < 1 or > 64) errors.Add("Setting 'Submissions__ImageConcurrency' must be between 1 and 64.");
         if (o.MaxImageSide is < 1_080 or > 65_000) errors.Add("Setting 'Submissions__MaxImageSide' must be between 1080 and 65000.");
+        if (o.PreviewsPerMinute is < 1 or > 10_000) errors.Add("Setting 'Submissions__PreviewsPerMinute' must be between 1 and 10000.");
         if (o.StoryMaxChars is < 1 or > 20_000) errors.Add("Setting 'Submissions__StoryMaxChars' must be between 1 and 20000.");
         if (o.CaptionMaxChars is < 1 or > 5_000) errors.Add("Setting 'Submissions__CaptionMaxChars' must be between 1 and 5000.");
         if (o.TitleMaxChars is < 1 or > 500) errors.Add("Setting 'Submissions__TitleMaxChars' must be between 1 and 500.");

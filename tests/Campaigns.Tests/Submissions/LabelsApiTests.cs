@@ -163,4 +163,21 @@ public sealed class LabelsApiTests
         var csv = await marketer.GetStringAsync($"/api/campaigns/{campaignId}/print-batches/bkilled/manifest");
         Assert.Contains($"\"{entryId}\"", csv);
     }
+
+    [Fact]
+    public async Task Label_previews_are_limited_per_fan_per_minute()
+    {
+        await using var app = await TestApp.StartAsync(Submit.WithReviewQueue(), new Dictionary<string, string?> { ["Submissions:PreviewsPerMinute"] = "3" });
+        var marketer = app.As("marketer");
+        var campaignId = await Submit.CampaignAsync(marketer, DateTimeOffset.UtcNow);
+        Assert.Equal(200, (int)(await marketer.PutAsJsonAsync($"/api/campaigns/{campaignId}/label-template", Template)).StatusCode);
+        var fan = app.As("fan");
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(200, (int)(await fan.PostAsJsonAsync($"/api/campaigns/{campaignId}/labels/preview", new { text = $"Luca {i}" })).StatusCode);
+        var limited = await fan.PostAsJsonAsync($"/api/campaigns/{campaignId}/labels/preview", new { text = "Luca 4" });
+        await limited.Problem(429, "rate_limited");
+        Assert.Equal("60", limited.Headers.RetryAfter?.ToString());
+        // Another fan has their own allowance.
+        Assert.Equal(200, (int)(await app.As("fan").PostAsJsonAsync($"/api/campaigns/{campaignId}/labels/preview", new { text = "Sofia" })).StatusCode);
+    }
 }
