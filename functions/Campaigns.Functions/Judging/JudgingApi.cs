@@ -108,11 +108,13 @@ public static class JudgingApi
             return refused is not null ? refused.Problem().ToResult() : Results.Ok(result);
         }).Requires(Powers.JudgingSetup).WithSummary("Publish the hybrid result: declared jury/public weights over a closed round and revealed votes.");
 
-        app.MapGet("/api/public/campaigns/{campaignId}/results/hybrid", async (string campaignId, JudgingService service, CancellationToken ct) =>
+        app.MapGet("/api/public/campaigns/{campaignId}/results/hybrid", async (string campaignId, JudgingService service, HttpContext http, CancellationToken ct) =>
         {
             if (!CampaignRules.IdPattern().IsMatch(campaignId)) return ApiProblem.NotFound("result_not_published", "The result").ToResult();
             var (result, refused) = await service.PublishedHybridAsync(campaignId, ct);
-            return refused is not null ? refused.Problem().ToResult() : Results.Ok(result);
+            if (refused is not null) return refused.Problem().ToResult();
+            http.Response.Headers.CacheControl = result!.Status == "published" ? "public, max-age=300" : "public, max-age=15";
+            return Results.Ok(result);
         }).AllowAnonymous().WithTags("Public").WithSummary("The published hybrid result with its weights and tie-break rule.");
     }
 }

@@ -213,7 +213,20 @@ public sealed class JudgingService(JudgingStore store, ModerationStore moderatio
     }
 
     /// <summary>Recomputed from the closed round's snapshot and the frozen tally, both immutable, so it reads the same every time.</summary>
+    // Once published a hybrid result never changes (its weights froze when the first result became visible, the jury
+    // snapshot and the revealed tally are immutable), so the reveal-night traffic is served from memory.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HybridResult> _published = new();
+
+    /// <summary>The public hybrid result; a published one is computed once per instance.</summary>
     public async Task<(HybridResult? Result, Refusal? Refused)> PublishedHybridAsync(string campaignId, CancellationToken ct)
+    {
+        if (_published.TryGetValue(campaignId, out var done)) return (done, null);
+        var (result, refused) = await ComputePublishedHybridAsync(campaignId, ct);
+        if (result is { Status: "published" }) _published.TryAdd(campaignId, result);
+        return (result, refused);
+    }
+
+    private async Task<(HybridResult? Result, Refusal? Refused)> ComputePublishedHybridAsync(string campaignId, CancellationToken ct)
     {
         if (await store.GetHybridAsync(campaignId, ct) is not { } d) return (null, new(404, "result_not_published", "No hybrid result is published."));
         if (services.GetService<IRevealedResults>() is not { } revealed) return (null, new(404, "result_not_published", "The public vote behind the result is not available."));

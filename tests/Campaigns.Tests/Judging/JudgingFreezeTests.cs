@@ -71,6 +71,13 @@ public sealed class JudgingFreezeTests
         Assert.Equal("published", published.GetProperty("status").GetString());
         Assert.Equal(0.6, published.GetProperty("declaration").GetProperty("juryWeight").GetDouble());
         Assert.Equal(3, published.GetProperty("ranking").GetArrayLength());
+
+        // Published means final: reveal-night reads are served from memory, not recomputed per request (with the
+        // revealed tally gone from under it, the answer is still the one published).
+        votes.Revealed.TryRemove((c, "public"), out var _removed);
+        var reread = await app.Client.GetAsync($"/api/public/campaigns/{c}/results/hybrid");
+        Assert.Equal(published.GetRawText(), (await reread.Json()).GetRawText());
+        Assert.Equal(TimeSpan.FromSeconds(300), reread.Headers.CacheControl?.MaxAge);
     }
 
     [Fact]
