@@ -43,7 +43,8 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
         var problem = Map(exception);
         if (problem is null)
         {
-            logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
+            // The route template, not the path: paths carry fan ids and entry ids, which logs must not keep.
+            logger.LogError(exception, "Unhandled error on {Method} {Route}", context.Request.Method, Telemetry.RouteOf(context));
             problem = new ApiProblem(500, "internal_error", "Something went wrong on our side.", "The error was logged; try again later.");
         }
         await problem.ToResult().ExecuteAsync(context);

@@ -18,6 +18,29 @@ public static class Telemetry
     public static readonly ActivitySource Source = new(Name);
     public static readonly Meter Meter = new(Name);
 
+    /// <summary>The matched route template (e.g. /api/moderation/campaigns/{campaignId}/fans/{fanId}/block), never the raw path.</summary>
+    public static string RouteOf(HttpContext http)
+        // While an exception is handled the endpoint is cleared; the feature keeps the one that failed.
+        => ((http.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()?.Endpoint ?? http.GetEndpoint()) as RouteEndpoint)
+            ?.RoutePattern.RawText ?? "(unmatched)";
+
+    /// <summary>
+    /// A storage URL down to its account and resource (table, queue, container): entity keys, blob names and the query
+    /// (SAS signatures) name fans and grant access, so they never reach telemetry.
+    /// </summary>
+    public static string RedactStorageUrl(Uri uri)
+    {
+        // Azurite and other emulators name the account in the path (path-style: an IP or localhost host); Azure in the host.
+        var pathStyle = uri.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6 || uri.IsLoopback;
+        var segments = uri.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries).Take(pathStyle ? 2 : 1)
+            .Select(s => s.IndexOf('(') is var i and >= 0 ? s[..i] : s);
+        return $"{uri.Scheme}://{uri.Authority}/{string.Join('/', segments)}";
+    }
+
+    /// <summary>A queue receive (GET …/messages): what the triggers send every few seconds while idle.</summary>
+    public static bool IsQueuePoll(HttpRequestMessage request)
+        => request.Method == HttpMethod.Get && request.RequestUri?.AbsolutePath.EndsWith("/messages", StringComparison.Ordinal) == true;
+
     public static void AddCampaignsTelemetry(this WebApplicationBuilder builder)
     {
         var exporter = (builder.Configuration["Telemetry:Exporter"] ?? "none").ToLowerInvariant();
@@ -25,7 +48,25 @@ public static class Telemetry
             throw new StartupException("Setting 'Telemetry__Exporter' must be one of none, console, otlp, azuremonitor.");
         if (exporter == "none") return;
         var otel = builder.Services.AddOpenTelemetry()
-            .WithTracing(t => t.AddSource(Name, "Campaigns.Functions").AddAspNetCoreInstrumentation().AddHttpClientInstrumentation())
+            .WithTracing(t => t.AddSource(Name, "Campaigns.Functions")
+                .AddAspNetCoreInstrumentation(o =>
+                {
+                    // Paths carry fan ids, subjects and entry ids; spans keep the route template instead, never a body.
+                    o.EnrichWithHttpResponse = (activity, response) =>
+                    {
+                        activity.SetTag("url.path", RouteOf(response.HttpContext));
+                        activity.SetTag("url.query", null);
+                    };
+                })
+                .AddHttpClientInstrumentation(o =>
+                {
+                    // An idle instance polls its queues every few seconds: one span per empty poll is noise, not signal.
+                    o.FilterHttpRequestMessage = request => !IsQueuePoll(request);
+                    o.EnrichWithHttpRequestMessage = (activity, request) =>
+                    {
+                        if (request.RequestUri is { } uri) activity.SetTag("url.full", RedactStorageUrl(uri));
+                    };
+                }))
             .WithMetrics(m => m.AddMeter(Name).AddAspNetCoreInstrumentation());
         switch (exporter)
         {
