@@ -15,6 +15,7 @@ public static class ModerationApi
         s.AddSingleton<IValidateOptions<ModerationOptions>, ModerationOptionsValidator>();
         s.AddTable(ModerationStore.TableName);
         s.AddSingleton<ModerationStore>();
+        s.AddSingleton<ModerationFaults>();
         s.AddSingleton<ModerationService>();
         s.AddSingleton<IReviewQueue>(sp => sp.GetRequiredService<ModerationService>());
         s.AddSingleton<IFanBlocklist>(sp => sp.GetRequiredService<ModerationService>());

@@ -37,7 +37,15 @@ public sealed class ModerationOptionsValidator : IValidateOptions<ModerationOpti
 /// The review queue, reports and blocks. Other capabilities' seams are optional (resolved at call time) so
 /// moderation runs before Submissions and Voting are deployed; what was not applied is reported back.
 /// </summary>
-public sealed class ModerationService(ModerationStore store, IOptions<ModerationOptions> options, TimeProvider time, IServiceProvider services)
+/// <summary>Test seams for crash scenarios; empty in production.</summary>
+public sealed class ModerationFaults
+{
+    /// <summary>Called just before a report's count is written; throw to simulate a crash between saving and counting.</summary>
+    public Func<Task>? BeforeReportCount { get; set; }
+}
+
+public sealed class ModerationService(ModerationStore store, IOptions<ModerationOptions> options, TimeProvider time, IServiceProvider services,
+    ModerationFaults faults)
     : IReviewQueue, IFanBlocklist
 {
     private ModerationOptions O => options.Value;
@@ -162,17 +170,19 @@ public sealed class ModerationService(ModerationStore store, IOptions<Moderation
             return new(false, false, new(404, "entry_not_found", "No approved entry with this id in the campaign."));
         if (found.Item.OwnerFanId == fanId) return new(false, false, new(409, "own_entry", "You cannot report your own entry."));
         var now = time.GetUtcNow();
-        if (!await store.TryAddReportAsync(campaignId, entryId, fanId, input, now, ct)) return new(false, found.Item.Hidden, null);
         var threshold = (await SettingsAsync(campaignId, ct)).ReportHideThreshold;
         // Concurrent reports race on the item's ETag: re-read and retry a bounded number of times.
         for (var attempt = 0; attempt < 20; attempt++)
         {
             var (next, audit) = ModerationRules.Report(found.Item, threshold, now);
-            var ok = audit is null ? await store.TryReplaceAsync(next, found.ETag, ct) : await store.CommitAsync(next, found.ETag, audit, ct);
-            if (ok)
+            if (faults.BeforeReportCount is { } fault) await fault();
+            switch (await store.AddCountedReportAsync(fanId, input, now, next, found.ETag, audit, ct))
             {
-                if (audit is not null) await ApplyAsync(next, ct);
-                return new(true, next.Hidden, null);
+                case ModerationStore.ReportWrite.AlreadyReported:
+                    return new(false, found.Item.Hidden, null);
+                case ModerationStore.ReportWrite.Counted:
+                    if (audit is not null) await ApplyAsync(next, ct);
+                    return new(true, next.Hidden, null);
             }
             found = (await store.GetAsync(campaignId, entryId, ct))!.Value;
         }

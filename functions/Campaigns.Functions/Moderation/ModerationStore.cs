@@ -98,19 +98,35 @@ public sealed class ModerationStore(StorageClients storage)
     }
 
     /// <summary>One report per fan per entry: false when the fan already reported it.</summary>
-    public async Task<bool> TryAddReportAsync(string campaignId, string entryId, string fanId, ReportInput report, DateTimeOffset at, CancellationToken ct)
+    public enum ReportWrite { Counted, AlreadyReported, Stale }
+
+    /// <summary>
+    /// The fan's report row and the item's new count (and the hide audit, when the threshold is reached) in one
+    /// transaction: a report is never saved without being counted, so a retry after a crash counts it once.
+    /// </summary>
+    public async Task<ReportWrite> AddCountedReportAsync(string fanId, ReportInput report, DateTimeOffset at, ReviewItem counted, ETag ifMatch,
+        AuditRecord? audit, CancellationToken ct)
     {
+        var row = new TableEntity(Pk(counted.CampaignId), $"r|{counted.EntryId}|{TableKeys.Escape(fanId)}")
+        {
+            ["Reason"] = report.Reason, ["Note"] = report.Note, ["At"] = at,
+        };
+        List<TableTransactionAction> actions =
+        [
+            new(TableTransactionActionType.Add, row),
+            new(TableTransactionActionType.UpdateReplace, ItemEntity(counted), ifMatch),
+        ];
+        if (audit is not null) actions.Add(new(TableTransactionActionType.Add, AuditEntity(audit)));
         try
         {
-            await Table.AddEntityAsync(new TableEntity(Pk(campaignId), $"r|{entryId}|{TableKeys.Escape(fanId)}")
-            {
-                ["Reason"] = report.Reason, ["Note"] = report.Note, ["At"] = at,
-            }, ct);
-            return true;
+            await Table.SubmitTransactionAsync(actions, ct);
+            return ReportWrite.Counted;
         }
-        catch (RequestFailedException e) when (e.Status == 409)
+        catch (RequestFailedException e) when (e.Status is 409 or 412)
         {
-            return false;
+            // Which action failed decides: the report row already there, or the item changed under us.
+            var exists = await Table.GetEntityIfExistsAsync<TableEntity>(row.PartitionKey, row.RowKey, ["RowKey"], ct);
+            return exists.HasValue ? ReportWrite.AlreadyReported : ReportWrite.Stale;
         }
     }
 

@@ -296,6 +296,25 @@ public sealed class ModerationApiTests
     }
 
     [Fact]
+    public async Task A_report_interrupted_before_it_was_counted_is_counted_when_the_fan_retries()
+    {
+        await using var h = await Start();
+        var c = await h.App.CampaignAsync();
+        var mod = h.App.As("moderator", "mod-a");
+        await mod.PutAsJsonAsync($"/api/moderation/campaigns/{c}/settings", new { reportHideThreshold = 5, autoApprove = true });
+        await h.Enqueue(c, "post", safety: "allow", owner: "author");
+        var fan = h.App.As("fan", "reporter-crash");
+        var faults = h.App.Service<ModerationFaults>();
+        faults.BeforeReportCount = () => throw new IOException("the instance stopped");
+        Assert.Equal(500, (int)(await fan.PostAsJsonAsync($"/api/campaigns/{c}/entries/post/reports", new { reason = "offensive" })).StatusCode);
+        faults.BeforeReportCount = null;
+        Assert.Equal(202, (int)(await fan.PostAsJsonAsync($"/api/campaigns/{c}/entries/post/reports", new { reason = "offensive" })).StatusCode);
+        Assert.Equal(202, (int)(await fan.PostAsJsonAsync($"/api/campaigns/{c}/entries/post/reports", new { reason = "offensive" })).StatusCode);
+        var read = await (await mod.GetAsync($"/api/moderation/campaigns/{c}/items/post")).Json();
+        Assert.Equal(1, read.GetProperty("item").GetProperty("reports").GetInt32());
+    }
+
+    [Fact]
     public async Task Settings_are_validated_per_campaign_and_at_start_naming_the_setting()
     {
         await using (var h = await Start())
