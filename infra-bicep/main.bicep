@@ -189,6 +189,8 @@ var appSettings = {
   Moderation__AutoRejectHardBlocks: 'true'
   Moderation__HardBlockFlags: 'blocklist'
   Moderation__SlaTargetHours: '24'
+  Moderation__ApplyQueue: 'moderation-apply'
+  Moderation__ApplyCheckSeconds: '60'
   Winners__PseudonymKey: keyVaultRef(keyVaultName, 'winners-pseudonym-key')
   Winners__WebhookUrl: keyVaultRef(keyVaultName, 'winners-webhook-url')
   Winners__WebhookSecret: keyVaultRef(keyVaultName, 'winners-webhook-secret')

@@ -20,6 +20,14 @@ public static class ModerationApi
         s.AddSingleton<IReviewQueue>(sp => sp.GetRequiredService<ModerationService>());
         s.AddSingleton<IFanBlocklist>(sp => sp.GetRequiredService<ModerationService>());
         s.AddSingleton<EngagementRanking>();
+        // Read raw (not through the validated options) so listing functions and resources needs no other setting.
+        s.AddSingleton(sp => new Hosting.FunctionDefinition("ModerationApplyCheck", new Hosting.QueueTrigger(
+                sp.GetRequiredService<IConfiguration>()["Moderation:ApplyQueue"] is { Length: > 0 } q ? q : new ModerationOptions().ApplyQueue),
+            async inv =>
+            {
+                await inv.Service<ModerationService>().CheckAppliedAsync(inv.QueueMessage<ModerationService.ApplyCheck>(JsonDefaults.Options), CancellationToken.None);
+                return null;
+            }));
     }
 
     public static void MapModeration(this WebApplication app)

@@ -15,6 +15,10 @@ public sealed class ModerationOptions
     public bool AutoRejectHardBlocks { get; set; } = true;
     public string HardBlockFlags { get; set; } = "blocklist";
     public double SlaTargetHours { get; set; } = 24;
+    /// <summary>Queue of the follow-up that re-applies a decision to its entry if the decider stopped in between.</summary>
+    public string ApplyQueue { get; set; } = "moderation-apply";
+    /// <summary>How long after a decision its follow-up checks the entry (longer than a decision normally takes).</summary>
+    public int ApplyCheckSeconds { get; set; } = 60;
 
     public ModerationSettings Defaults() => new(AutoApprove, [], AutoRejectHardBlocks,
         HardBlockFlags.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), ReportHideThreshold);
@@ -29,6 +33,8 @@ public sealed class ModerationOptionsValidator : IValidateOptions<ModerationOpti
         if (o.MaxClaimBatch is < 1 or > 100) errors.Add("Setting 'Moderation__MaxClaimBatch' must be between 1 and 100.");
         if (o.ReportHideThreshold is < 1 or > 1000) errors.Add("Setting 'Moderation__ReportHideThreshold' must be between 1 and 1000.");
         if (o.SlaTargetHours is <= 0 or > 720) errors.Add("Setting 'Moderation__SlaTargetHours' must be between 0 and 720.");
+        if (!StorageNames.IsQueueName(o.ApplyQueue)) errors.Add("Setting 'Moderation__ApplyQueue' must be a storage queue name.");
+        if (o.ApplyCheckSeconds is < 1 or > 3600) errors.Add("Setting 'Moderation__ApplyCheckSeconds' must be between 1 and 3600.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
@@ -42,6 +48,8 @@ public sealed class ModerationFaults
 {
     /// <summary>Called just before a report's count is written; throw to simulate a crash between saving and counting.</summary>
     public Func<Task>? BeforeReportCount { get; set; }
+    /// <summary>Called after a decision is committed, before it reaches the entry; throw to simulate a crash in between.</summary>
+    public Func<Task>? AfterDecisionCommit { get; set; }
 }
 
 public sealed class ModerationService(ModerationStore store, IOptions<ModerationOptions> options, TimeProvider time, IServiceProvider services,
@@ -85,6 +93,22 @@ public sealed class ModerationService(ModerationStore store, IOptions<Moderation
         var fans = await _blocked.GetAsync(campaignId, async () =>
             (await store.BlocksAsync(campaignId, CancellationToken.None)).Select(b => b.FanId).ToHashSet(StringComparer.Ordinal));
         return fans!.Contains(fanId);
+    }
+
+    public sealed record ApplyCheck(string CampaignId, string EntryId);
+
+    /// <summary>A delayed message that re-applies the item's current state to its entry: the outbox of a decision.</summary>
+    private Task FollowUpAsync(string campaignId, string entryId, CancellationToken ct)
+        => services.GetRequiredService<StorageClients>().Queue(options.Value.ApplyQueue).SendMessageAsync(
+            System.Text.Json.JsonSerializer.Serialize(new ApplyCheck(campaignId, entryId), JsonDefaults.Options),
+            visibilityTimeout: TimeSpan.FromSeconds(options.Value.ApplyCheckSeconds), cancellationToken: ct);
+
+    /// <summary>The follow-up's handler: idempotent (applying the same state again changes nothing); errors escape so the host retries.</summary>
+    public async Task CheckAppliedAsync(ApplyCheck check, CancellationToken ct)
+    {
+        if (await store.GetAsync(check.CampaignId, check.EntryId, ct) is not { } found) return;
+        var item = found.Item;
+        if (item.Status != ReviewStatus.Escalated && (!item.IsOpen || item.Hidden)) await ApplyAsync(item, ct);
     }
 
     /// <summary>Tells Submissions what the fan and the gallery now see. Returns false when Submissions is not deployed.</summary>
@@ -155,8 +179,11 @@ public sealed class ModerationService(ModerationStore store, IOptions<Moderation
         var (next, audit, refused) = ModerationRules.Decide(found.Item, action, reasonCode, note, actor, isAdmin, now);
         if (refused is not null) return new(entryId, found.Item, refused, false);
         if (next is null) return new(entryId, found.Item, null, await ApplyAsync(found.Item, ct)); // a retry of the same decision
+        // The follow-up goes first: whatever happens after the commit, the entry is brought in line with the item.
+        await FollowUpAsync(campaignId, entryId, ct);
         if (!await store.CommitAsync(next, found.ETag, audit!, ct))
             return new(entryId, found.Item, new(409, "item_changed", "The item changed while you decided it; read it again."), false);
+        if (faults.AfterDecisionCommit is { } crash) await crash();
         var applied = next.Status != ReviewStatus.Escalated && await ApplyAsync(next, ct);
         return new(entryId, next, null, applied);
     }
@@ -176,6 +203,7 @@ public sealed class ModerationService(ModerationStore store, IOptions<Moderation
         {
             var (next, audit) = ModerationRules.Report(found.Item, threshold, now);
             if (faults.BeforeReportCount is { } fault) await fault();
+            if (audit is not null) await FollowUpAsync(campaignId, entryId, ct);
             switch (await store.AddCountedReportAsync(fanId, input, now, next, found.ETag, audit, ct))
             {
                 case ModerationStore.ReportWrite.AlreadyReported:

@@ -46,6 +46,7 @@ public sealed class TestApp : IAsyncDisposable
         ["Voting:Queue"] = "votes-" + Guid.NewGuid().ToString("N")[..12],
         ["Winners:NotifyQueue"] = "notify-" + Guid.NewGuid().ToString("N")[..12],
         ["Episodes:WebhookQueue"] = "ewh-" + Guid.NewGuid().ToString("N")[..12],
+        ["Moderation:ApplyQueue"] = "modapply-" + Guid.NewGuid().ToString("N")[..12],
     };
 
     public static async Task<TestApp> StartAsync(Action<WebApplicationBuilder>? customize = null,

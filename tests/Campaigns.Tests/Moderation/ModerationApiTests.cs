@@ -296,6 +296,26 @@ public sealed class ModerationApiTests
     }
 
     [Fact]
+    public async Task A_decision_whose_process_stopped_before_it_reached_the_entry_still_reaches_it()
+    {
+        await using var h = await Start(new() { ["Moderation:ApplyCheckSeconds"] = "1" });
+        var c = await h.App.CampaignAsync();
+        await h.Enqueue(c, "late");
+        var mod = h.App.As("moderator", "mod-a");
+        Assert.Equal(200, (int)(await mod.PostAsJsonAsync($"/api/moderation/campaigns/{c}/claims", new { count = 1 })).StatusCode);
+        h.App.Service<ModerationFaults>().AfterDecisionCommit = () => throw new IOException("the instance stopped");
+        Assert.Equal(500, (int)(await mod.PostAsJsonAsync($"/api/moderation/campaigns/{c}/items/late/decision", new { action = "approve" })).StatusCode);
+        h.App.Service<ModerationFaults>().AfterDecisionCommit = null;
+        Assert.DoesNotContain(h.Entries.Applied, a => a.EntryId == "late");
+
+        // Nobody retries: the decision's own follow-up message brings the entry in line.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!h.Entries.Applied.Any(a => a.EntryId == "late") && DateTime.UtcNow < deadline) await Task.Delay(200);
+        var applied = Assert.Single(h.Entries.Applied, a => a.EntryId == "late");
+        Assert.Equal(("approved", "mod-a"), (applied.Decision.Status, applied.Decision.Actor));
+    }
+
+    [Fact]
     public async Task A_report_interrupted_before_it_was_counted_is_counted_when_the_fan_retries()
     {
         await using var h = await Start();
