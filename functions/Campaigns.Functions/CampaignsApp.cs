@@ -81,6 +81,7 @@ public static class CampaignsApp
         builder.AddEpisodes();
         builder.AddSubmissions();
         builder.AddVoting();
+        builder.AddPoisonRedrive();
 
         customize?.Invoke(builder);
 
@@ -105,6 +106,7 @@ public static class CampaignsApp
         app.MapEpisodes();
         app.MapSubmissions();
         app.MapVoting();
+        app.MapPoisonRedrive();
         return app;
     }
 

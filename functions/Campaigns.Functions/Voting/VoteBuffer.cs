@@ -14,6 +14,8 @@ public sealed class VotingFaults
     public Func<int, Task>? BeforeSend { get; set; }
     /// <summary>Called after each committed counter transaction with its partition; throw to simulate a crash between steps.</summary>
     public Func<string, Task>? AfterCommit { get; set; }
+    /// <summary>Called when the counter starts on a queue message; throw to simulate a counter that keeps failing.</summary>
+    public Func<VoteBatch, Task>? BeforeCount { get; set; }
 }
 
 /// <summary>

@@ -51,15 +51,40 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
 
     public async Task ApplyAsync(VoteBatch batch, CancellationToken ct)
     {
+        if (faults.BeforeCount is { } fault) await fault(batch);
         var works = new List<(string Pk, Work Work)>();
+        var orphans = new List<(VoteItem Item, string Why)>();
         foreach (var item in batch.Items)
         {
-            var ballot = await ballots.GetCachedAsync(item.Campaign, ct)
-                         ?? throw new InvalidOperationException($"Vote {item.Id} names campaign '{item.Campaign}' without a ballot.");
-            var round = ballot.Find(item.Round) ?? throw new InvalidOperationException($"Vote {item.Id} names unknown round '{item.Round}'.");
-            works.Add((PartitionKey(item.Campaign, item.Round, item.Shard), new Work(item, null, ballot.Mode, round)));
+            var ballot = await ballots.GetCachedAsync(item.Campaign, ct);
+            var round = ballot?.Find(item.Round);
+            var why = VoteRules.Invalid(item, ballot, round);
+            if (round is null) { orphans.Add((item, why!)); continue; }
+            // Still in a round: refused like any other attempt (counted under "invalid", listed in the round's refusals).
+            var counted = why is null ? item : item with { Refused = RefusalReasons.Invalid };
+            if (why is not null) logger.LogWarning("Vote {VoteId} of campaign {CampaignId} is refused as invalid: {Why}", item.Id, item.Campaign, why);
+            works.Add((PartitionKey(item.Campaign, item.Round, item.Shard), new Work(counted, null, ballot!.Mode, round)));
         }
-        await Task.WhenAll(works.GroupBy(w => w.Pk).Select(g => Submit(g.Key, g.Select(x => x.Work).ToList())));
+        await Task.WhenAll(works.GroupBy(w => w.Pk).Select(g => Submit(g.Key, g.Select(x => x.Work).ToList()))
+            .Concat(orphans.Select(o => RecordOrphanAsync(o.Item, o.Why, ct))));
+    }
+
+    /// <summary>
+    /// An item naming a round (or campaign ballot) that no longer exists: there is no tally to move, so it is kept as a
+    /// refusal row under the round it named (evidence; insert-if-absent, so a redelivery changes nothing).
+    /// </summary>
+    private async Task RecordOrphanAsync(VoteItem item, string why, CancellationToken ct)
+    {
+        logger.LogWarning("Vote {VoteId} of campaign {CampaignId} is refused as invalid: {Why}", item.Id, item.Campaign, why);
+        try
+        {
+            await Table.AddEntityAsync(new TableEntity(PartitionKey(item.Campaign, item.Round, item.Shard), "x|" + item.Id)
+            {
+                ["VoteId"] = item.Id, ["Fan"] = item.Fan, ["Reason"] = RefusalReasons.Invalid, ["Detail"] = why, ["At"] = item.At, ["Ip"] = item.Ip,
+                ["Choices"] = item.Choices is null ? null : JsonSerializer.Serialize(item.Choices, JsonDefaults.Options),
+            }, ct);
+        }
+        catch (RequestFailedException e) when (e.Status == 409) { } // recorded by an earlier delivery
     }
 
     /// <summary>Puts or lifts one ledger's hold on a fan's row in a round; returns how many votes the hold covers.</summary>
