@@ -39,6 +39,34 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
     public static string FanRow(string fan) => "f|" + TableKeys.Escape(fan);
 
     /// <summary>
+    /// A round's backlog: one row per queue message (row key = its batch id) carrying votes of the round, written before
+    /// the message is sent and deleted once the counter applied it. The reveal waits while the partition has rows —
+    /// its own round's votes only, not the shared queue. A message that fails, retries or sits in poison keeps its row,
+    /// so the reveal never freezes a tally that is missing acknowledged votes.
+    /// </summary>
+    public static string BacklogPartition(string campaign, string round) => $"{campaign}|{round}|backlog";
+
+    public async Task MarkBacklogAsync(string batchId, IEnumerable<(string Campaign, string Round)> rounds, DateTimeOffset now)
+        => await Task.WhenAll(rounds.Distinct().Select(r => Table.UpsertEntityAsync(
+            new TableEntity(BacklogPartition(r.Campaign, r.Round), batchId) { ["At"] = now }, TableUpdateMode.Replace)));
+
+    public async Task ClearBacklogAsync(string batchId, IEnumerable<(string Campaign, string Round)> rounds)
+        => await Task.WhenAll(rounds.Distinct().Select(async r =>
+        {
+            try { await Table.DeleteEntityAsync(BacklogPartition(r.Campaign, r.Round), batchId, ETag.All); }
+            catch (RequestFailedException e) when (e.Status == 404) { } // cleared by an earlier delivery
+        }));
+
+    /// <summary>True while a queue message with votes of this round has not been applied (see <see cref="BacklogPartition"/>).</summary>
+    public async Task<bool> HasBacklogAsync(string campaign, string round, CancellationToken ct)
+    {
+        await foreach (var _ in Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {BacklogPartition(campaign, round)}"),
+                           maxPerPage: 1, select: ["RowKey"], cancellationToken: ct))
+            return true;
+        return false;
+    }
+
+    /// <summary>
     /// Where a count is stored. A ballot round has at most 48 options, so all its counts share one row and a transaction
     /// rewrites one counter entity, not one per option (fewer entities and request units per vote). Entry counts keep a
     /// row each (property <c>N</c>): a round may have any number of entries.
@@ -67,6 +95,8 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
         }
         await Task.WhenAll(works.GroupBy(w => w.Pk).Select(g => Submit(g.Key, g.Select(x => x.Work).ToList()))
             .Concat(orphans.Select(o => RecordOrphanAsync(o.Item, o.Why, ct))));
+        // Only after everything is applied: a failure above keeps the rounds' backlog rows, so their reveals wait.
+        await ClearBacklogAsync(batch.BatchId, batch.Items.Select(i => (i.Campaign, i.Round)));
     }
 
     /// <summary>

@@ -103,6 +103,47 @@ public sealed class QueuesTests
         await Task.Delay(500);
         Assert.Equal(30, (await VotingKit.TallyAsync(app.As("owner"), id)).GetProperty("votesCounted").GetInt64());
     }
+
+    [Fact]
+    public async Task A_reveal_waits_for_its_own_rounds_backlog_only()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var faults = new VotingFaults();
+        string? stuck = null; // a campaign whose votes the counter cannot count for now
+        faults.BeforeCount = batch => stuck is { } c && batch.Items.Any(i => i.Campaign == c)
+            ? throw new InvalidOperationException("counter fails for this campaign (simulated)") : Task.CompletedTask;
+        await using var app = await TestApp.StartAsync(b =>
+        {
+            b.Services.AddSingleton<TimeProvider>(time);
+            b.Services.AddSingleton(faults);
+            b.Services.AddSingleton(new HostQueueSettings(16, 8, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(200), 1000));
+        }, VotingKit.Settings());
+        var now = time.GetUtcNow();
+        var closing = await VotingKit.CampaignAsync(app, now, voting: VotingKit.Window(now.AddHours(-1), now.AddHours(1)));
+        await VotingKit.PutBallotAsync(app, closing, VotingKit.Ballot());
+        var other = await VotingKit.CampaignAsync(app, now, voting: VotingKit.Window(now.AddHours(-1), now.AddDays(10)));
+        await VotingKit.PutBallotAsync(app, other, VotingKit.Ballot());
+
+        Assert.Equal(202, (int)(await app.As("fan", "own-1").PostAsJsonAsync($"/api/campaigns/{closing}/rounds/r1/votes", VotingKit.Choices(("colour", "red")))).StatusCode);
+        await VotingKit.SettledAsync(app, closing, 1);
+        // Its own backlog: a vote accepted but not counted yet.
+        stuck = closing;
+        Assert.Equal(202, (int)(await app.As("fan", "own-2").PostAsJsonAsync($"/api/campaigns/{closing}/rounds/r1/votes", VotingKit.Choices(("colour", "blue")))).StatusCode);
+        time.Advance(TimeSpan.FromHours(3)); // closed (the other campaign stays open)
+        var owner = app.As("owner");
+        await (await owner.PostAsync($"/api/campaigns/{closing}/rounds/r1/reveal", null)).Problem(409, "tally_not_drained");
+
+        // Another campaign's backlog in the shared queue does not hold this reveal back.
+        stuck = other;
+        Assert.Equal(202, (int)(await app.As("fan", "other-1").PostAsJsonAsync($"/api/campaigns/{other}/rounds/r1/votes", VotingKit.Choices(("colour", "red")))).StatusCode);
+        await VotingKit.SettledAsync(app, closing, 2);
+        var storage = app.Service<StorageClients>();
+        Assert.True((await storage.Queue(app.Service<Microsoft.Extensions.Options.IOptions<VotingOptions>>().Value.Queue).GetPropertiesAsync()).Value.ApproximateMessagesCount > 0,
+            "the other campaign's vote should still be waiting in the shared queue");
+        var revealed = await owner.PostAsync($"/api/campaigns/{closing}/rounds/r1/reveal", null);
+        Assert.True(200 == (int)revealed.StatusCode, await revealed.Content.ReadAsStringAsync());
+        Assert.Equal(2, (await revealed.Json()).GetProperty("snapshot").GetProperty("votesCounted").GetInt64());
+    }
 }
 
 public sealed class RedriveDecisionTests
