@@ -82,6 +82,7 @@ public static class CampaignsApp
         builder.AddEpisodes();
         builder.AddSubmissions();
         builder.AddVoting();
+        builder.AddPoisonRedrive();
 
         customize?.Invoke(builder);
 
@@ -106,6 +107,7 @@ public static class CampaignsApp
         app.MapEpisodes();
         app.MapSubmissions();
         app.MapVoting();
+        app.MapPoisonRedrive();
         return app;
     }
 

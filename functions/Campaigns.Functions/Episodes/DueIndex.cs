@@ -21,7 +21,7 @@ public sealed record DueItem(string CampaignId, string Type, string Target, Date
 /// </summary>
 public sealed class DueIndex(Platform.StorageClients storage, IOptions<EpisodesOptions> options)
 {
-    private const string CursorPartition = "cursor", CursorRow = "scheduler";
+    private const string CursorPartition = "cursor", CursorRow = "scheduler", RetryPartition = "retry";
     private TableClient Table => storage.Table(options.Value.DueTable);
 
     public static string Bucket(DateTimeOffset at) => at.UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
@@ -67,5 +67,37 @@ public sealed class DueIndex(Platform.StorageClients storage, IOptions<EpisodesO
             return true;
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412) { return false; }
+    }
+
+    /// <summary>Writes a failed job's retry state; false when another instance changed it since <paramref name="read"/>.</summary>
+    public async Task<bool> PutRetryAsync(JobRetry job, ETag? read, CancellationToken ct)
+    {
+        var entity = new TableEntity(RetryPartition, job.Item.RowKey)
+        {
+            ["Doc"] = System.Text.Json.JsonSerializer.Serialize(job, Platform.JsonDefaults.Options), ["NextAt"] = job.NextAt, ["Parked"] = job.Parked,
+        };
+        try
+        {
+            if (read is { } tag) await Table.UpdateEntityAsync(entity, tag, TableUpdateMode.Replace, ct);
+            else await Table.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
+            return true;
+        }
+        catch (RequestFailedException e) when (e.Status is 404 or 412) { return false; }
+    }
+
+    /// <summary>Failed jobs whose next attempt is due (parked ones wait for a person).</summary>
+    public async Task<List<(JobRetry Job, ETag ETag)>> RetriesDueAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {RetryPartition} and Parked eq false and NextAt le {now}");
+        var list = new List<(JobRetry, ETag)>();
+        await foreach (var e in Table.QueryAsync<TableEntity>(filter, cancellationToken: ct))
+            list.Add((System.Text.Json.JsonSerializer.Deserialize<JobRetry>(e.GetString("Doc"), Platform.JsonDefaults.Options)!, e.ETag));
+        return list;
+    }
+
+    public async Task DeleteRetryAsync(JobRetry job, ETag read, CancellationToken ct)
+    {
+        try { await Table.DeleteEntityAsync(RetryPartition, job.Item.RowKey, read, ct); }
+        catch (RequestFailedException e) when (e.Status is 404 or 412) { }
     }
 }

@@ -6,7 +6,26 @@ using Microsoft.Extensions.Options;
 
 namespace Campaigns.Episodes;
 
-public sealed record TickReport(int Published, int PublishedLate, int Skipped, int PhasesRun, int Stale, DateTimeOffset Cursor);
+public sealed record TickReport(int Published, int PublishedLate, int Skipped, int PhasesRun, int Stale, DateTimeOffset Cursor, int Retried = 0, int Parked = 0);
+
+/// <summary>A due item whose work threw: how often it failed, when it is tried again, or that it is parked for a person.</summary>
+public sealed record JobRetry(DueItem Item, int Attempts, DateTimeOffset FirstFailedAt, DateTimeOffset NextAt, string LastError, bool Parked = false)
+{
+    public const int MaxAttempts = 5;
+    public static readonly TimeSpan FirstDelay = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Pure: the state after one more failure at <paramref name="now"/>. Delays double (5, 10, 20, 40 minutes) so a
+    /// dependency that is down for a while is not hammered; after <see cref="MaxAttempts"/> failures the job is parked —
+    /// a bug does not fix itself, and retrying it forever only hides it.
+    /// </summary>
+    public static JobRetry Fail(JobRetry? previous, DueItem item, string error, DateTimeOffset now)
+    {
+        var attempts = (previous?.Attempts ?? 0) + 1;
+        var message = error.Length > 1000 ? error[..1000] : error;
+        return new JobRetry(item, attempts, previous?.FirstFailedAt ?? now, now + FirstDelay * Math.Pow(2, attempts - 1), message, attempts >= MaxAttempts);
+    }
+}
 
 /// <summary>
 /// The every-minute UTC timer: publishes due episodes and runs due phases, exactly once. Exactly once comes
@@ -14,6 +33,13 @@ public sealed record TickReport(int Published, int PublishedLate, int Skipped, i
 /// phase run is an insert-if-absent row per (campaign, kind, due instant) — two instances or two overlapping
 /// ticks race and one wins. After downtime the cursor is still at the first unfinished hour, so the next tick
 /// catches up everything that fell due, late (or skipped, per the campaign's settings).
+///
+/// A job (publication or phase action) that throws leaves the hourly index for a retry row with its own backoff, and
+/// the cursor moves on: one broken reveal must not hold back every other campaign's episodes (the cursor only scans
+/// a week per tick). After <see cref="JobRetry.MaxAttempts"/> failures the job is parked: an error log, an entry in the
+/// campaign's schedule audit and a row in its parked list, until a person fixes the cause and re-syncs the schedule.
+/// The failure is recorded durably instead of escaping; only failures to record it (storage down) fail the tick, and
+/// then the cursor stays put so the host's next tick tries everything again.
 /// </summary>
 public sealed class EpisodeScheduler(
     DueIndex due, EpisodeStore store, CampaignStore campaigns, EpisodeWebhooks webhooks, IEnumerable<IPhaseAction> actions,
@@ -43,10 +69,19 @@ public sealed class EpisodeScheduler(
                 async (item, token) =>
                 {
                     Outcome outcome;
-                    try { outcome = await ProcessAsync(item, now, token); }
+                    try
+                    {
+                        try { outcome = await ProcessAsync(item, now, token); }
+                        catch (Exception e) when (e is not OperationCanceledException)
+                        {
+                            // The job failed, not the scheduler: it moves to its retry row (written before the index
+                            // entry is deleted below, so it is never lost) and stops pinning the cursor.
+                            outcome = await FailedAsync(null, null, item, e, now, token) ? Outcome.Retrying : Outcome.Pending;
+                        }
+                    }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
-                        // Keep going so one failing campaign does not hold back the others; the tick still fails below.
+                        // Could not even record the failure: keep going so the others are not held back; the tick fails below.
                         failures.Enqueue(e);
                         outcome = Outcome.Pending;
                     }
@@ -63,16 +98,62 @@ public sealed class EpisodeScheduler(
                 });
             if (pending > 0) pendingFrom ??= hour;
         }
+        var (retried, parked) = await RetryDueAsync(now, failures, ct);
         var next = pendingFrom ?? (hour > current ? current : hour);
         if (next > cursor) await due.AdvanceAsync(next, tag, ct);
         if (published + skipped + phases > 0)
             logger.LogInformation("Scheduler tick at {Now}: {Published} published ({Late} late), {Skipped} skipped, {Phases} phases, {Stale} stale",
                 now, published, late, skipped, phases, stale);
         if (failures.Count > 0) throw new AggregateException("Some due items failed; they are retried next tick.", failures);
-        return new TickReport(published, late, skipped, phases, stale, next > cursor ? next : cursor);
+        return new TickReport(published, late, skipped, phases, stale, next > cursor ? next : cursor, retried, parked);
     }
 
-    private enum Outcome { Published, PublishedLate, Skipped, PhaseRun, Stale, Done, Pending }
+    private enum Outcome { Published, PublishedLate, Skipped, PhaseRun, Stale, Done, Pending, Retrying }
+
+    /// <summary>Failed jobs whose backoff ran out: tried again; done, failed again (later retry) or parked.</summary>
+    private async Task<(int Retried, int Parked)> RetryDueAsync(DateTimeOffset now, System.Collections.Concurrent.ConcurrentQueue<Exception> failures, CancellationToken ct)
+    {
+        int retried = 0, parked = 0;
+        foreach (var (job, tag) in await due.RetriesDueAsync(now, ct))
+        {
+            try
+            {
+                Outcome outcome;
+                try { outcome = await ProcessAsync(job.Item, now, ct); }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    retried++;
+                    if (await FailedAsync(job, tag, job.Item, e, now, ct) && job.Attempts + 1 >= JobRetry.MaxAttempts) parked++;
+                    continue;
+                }
+                retried++;
+                if (outcome != Outcome.Pending) await due.DeleteRetryAsync(job, tag, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException) { failures.Enqueue(e); }
+        }
+        return (retried, parked);
+    }
+
+    /// <summary>Records one more failure of a job; parks it (error log, audit entry, parked list) after the last attempt.</summary>
+    private async Task<bool> FailedAsync(JobRetry? previous, Azure.ETag? tag, DueItem item, Exception error, DateTimeOffset now, CancellationToken ct)
+    {
+        var job = JobRetry.Fail(previous, item, error.Message, now);
+        if (!await due.PutRetryAsync(job, tag, ct)) return false; // another instance handled this attempt
+        if (!job.Parked)
+        {
+            logger.LogWarning(error, "Scheduled {Type} {Target} of campaign {CampaignId} due {DueAt} failed (attempt {Attempts}); retried at {NextAt}",
+                item.Type, item.Target, item.CampaignId, item.DueAt, job.Attempts, job.NextAt);
+            return true;
+        }
+        await store.PutDoc(item.CampaignId, ParkedKey(item), job, ct);
+        await store.TryAddAuditAsync(item.CampaignId, new AuditEntry($"audit|parked|{item.RowKey}", "job.parked",
+            $"{item.Type} {item.Target} due at {item.DueAt:O} failed {job.Attempts} times and is parked: {job.LastError}", now, DueAt: item.DueAt), ct);
+        logger.LogError(error, "Scheduled {Type} {Target} of campaign {CampaignId} due {DueAt} parked after {Attempts} failures",
+            item.Type, item.Target, item.CampaignId, item.DueAt, job.Attempts);
+        return true;
+    }
+
+    public static string ParkedKey(DueItem item) => $"parked|{item.RowKey}";
 
     private async Task<Outcome> ProcessAsync(DueItem item, DateTimeOffset now, CancellationToken ct)
         => item.Type == DueItem.Episode ? await PublishAsync(item, now, ct) : await RunPhaseAsync(item, now, ct);
@@ -109,7 +190,16 @@ public sealed class EpisodeScheduler(
             Late: now - item.DueAt > TimeSpan.FromMinutes(5));
         if (await store.ClaimPhaseAsync(run, PhaseLease, ct) is not { } claim)
             return await store.IsPhaseDoneAsync(item.CampaignId, run.RowKey, ct) ? Outcome.Done : Outcome.Pending;
-        if (action is not null) await action.RunAsync(item.CampaignId, item.DueAt, ct);
+        try
+        {
+            if (action is not null) await action.RunAsync(item.CampaignId, item.DueAt, ct);
+        }
+        catch
+        {
+            // Give the claim back so the retry (minutes away, shorter than the lease) may claim it again; the error goes on.
+            await store.ReleasePhaseAsync(run, claim, CancellationToken.None);
+            throw;
+        }
         await store.CompletePhaseAsync(run with { Status = PhaseRun.Done, DoneAt = now }, claim, ct);
         return Outcome.PhaseRun;
     }

@@ -140,6 +140,17 @@ public sealed class EpisodeStore(StorageClients storage)
     public Task CompletePhaseAsync(PhaseRun run, ETag claim, CancellationToken ct)
         => Table.UpdateEntityAsync(Entity(run.CampaignId, run.RowKey, run), claim, TableUpdateMode.Replace, ct);
 
+    /// <summary>Drops a claim whose action failed (only ours: conditional on the claim's ETag).</summary>
+    public async Task ReleasePhaseAsync(PhaseRun run, ETag claim, CancellationToken ct)
+    {
+        try { await Table.DeleteEntityAsync(run.CampaignId, run.RowKey, claim, ct); }
+        catch (RequestFailedException e) when (e.Status is 404 or 412) { }
+    }
+
+    /// <summary>The campaign's scheduled jobs that failed every retry and wait for a person.</summary>
+    public Task<List<JobRetry>> ParkedAsync(string campaignId, CancellationToken ct)
+        => Query<JobRetry>(TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge 'parked|' and RowKey lt 'parked}}'"), ct, 500);
+
     public async Task<(T Doc, ETag ETag)?> GetDoc<T>(string pk, string rk, CancellationToken ct) where T : class
     {
         var r = await Table.GetEntityIfExistsAsync<TableEntity>(pk, rk, cancellationToken: ct);

@@ -176,8 +176,15 @@ public static class EpisodesApi
         staff.MapGet("/schedule/audit", async (string campaignId, CampaignStore campaigns, EpisodeStore store, CancellationToken ct) =>
         {
             if (await EpisodeCampaign(campaignId, campaigns, ct, requireEpisodes: false) is null) return NoCampaign();
-            return Results.Ok(new { phases = await store.PhaseRunsAsync(campaignId, ct), entries = await store.AuditAsync(campaignId, ct) });
-        }).Requires(Powers.EpisodesRead).WithSummary("Phase events the scheduler ran and what it did on its own (skipped episodes).");
+            return Results.Ok(new
+            {
+                phases = await store.PhaseRunsAsync(campaignId, ct), entries = await store.AuditAsync(campaignId, ct),
+                parked = (await store.ParkedAsync(campaignId, ct)).Select(j => new
+                {
+                    type = j.Item.Type, target = j.Item.Target, dueAt = j.Item.DueAt, j.Attempts, j.FirstFailedAt, j.LastError,
+                }),
+            });
+        }).Requires(Powers.EpisodesRead).WithSummary("Phase events the scheduler ran, what it did on its own (skipped episodes) and jobs parked after failing every retry.");
 
         staff.MapPost("/schedule/sync", async (string campaignId, CampaignStore campaigns, EpisodeScheduler scheduler, TimeProvider time, CancellationToken ct) =>
         {

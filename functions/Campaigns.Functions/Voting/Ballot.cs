@@ -110,7 +110,12 @@ public static class RefusalReasons
     public const string Invalidated = "invalidated";
     /// <summary>Held by a moderation block (and by no fraud decision: a vote held by both counts as invalidated).</summary>
     public const string Suspended = "suspended";
-    public static readonly string[] All = [Duplicate, RateLimited, CaptchaFailed, WindowClosed, Ineligible, BudgetExhausted, Invalidated, Suspended];
+    /// <summary>
+    /// Accepted, but no longer valid when counted: its round, option or ballot was removed meanwhile (set by the counter,
+    /// so one such item does not fail the whole queue message).
+    /// </summary>
+    public const string Invalid = "invalid";
+    public static readonly string[] All = [Duplicate, RateLimited, CaptchaFailed, WindowClosed, Ineligible, BudgetExhausted, Invalidated, Suspended, Invalid];
 }
 
 /// <summary>

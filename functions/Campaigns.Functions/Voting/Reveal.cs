@@ -131,9 +131,9 @@ public sealed class RevealService(StorageClients storage, VoteCounter counter, I
             throw new ProblemException(ApiProblem.Conflict("reveal_not_due", $"The results are announced for {due:O}; they cannot be revealed before."));
         if (string.IsNullOrWhiteSpace(options.Value.RevealSigningKey))
             throw new ProblemException(new ApiProblem(503, "reveal_key_missing", "Results cannot be signed.", "Set Voting__RevealSigningKey."));
-        var queue = await storage.Queue(options.Value.Queue).GetPropertiesAsync(ct);
-        if (queue.Value.ApproximateMessagesCount > 0)
-            throw new ProblemException(new ApiProblem(409, "tally_not_drained", "Votes are still being counted.", "Try again in a few seconds."));
+        // This round's backlog only: other campaigns' messages in the shared queue (or their poison) do not hold it back.
+        if (await counter.HasBacklogAsync(campaign.Id, round.Id, ct))
+            throw new ProblemException(new ApiProblem(409, "tally_not_drained", "Votes of this round are still being counted.", "Try again in a few seconds."));
 
         using var key = RevealSigner.LoadKey(options.Value.RevealSigningKey);
         var publicKey = RevealSigner.PublicKey(key);

@@ -14,6 +14,8 @@ public sealed class VotingFaults
     public Func<int, Task>? BeforeSend { get; set; }
     /// <summary>Called after each committed counter transaction with its partition; throw to simulate a crash between steps.</summary>
     public Func<string, Task>? AfterCommit { get; set; }
+    /// <summary>Called when the counter starts on a queue message; throw to simulate a counter that keeps failing.</summary>
+    public Func<VoteBatch, Task>? BeforeCount { get; set; }
 }
 
 /// <summary>
@@ -32,11 +34,16 @@ public sealed class VoteBuffer : IDisposable
     private readonly StorageClients _storage;
     private readonly VotingOptions _options;
     private readonly VotingFaults _faults;
+    private readonly VoteCounter _counter;
+    private readonly TimeProvider _time;
     private readonly ILogger<VoteBuffer> _logger;
     private readonly Task[] _workers;
 
-    public VoteBuffer(StorageClients storage, IOptions<VotingOptions> options, VotingFaults faults, ILogger<VoteBuffer> logger)
+    public VoteBuffer(StorageClients storage, IOptions<VotingOptions> options, VotingFaults faults, VoteCounter counter, TimeProvider time,
+        ILogger<VoteBuffer> logger)
     {
+        _counter = counter;
+        _time = time;
         _storage = storage;
         _options = options.Value;
         _faults = faults;
@@ -48,7 +55,7 @@ public sealed class VoteBuffer : IDisposable
     public Task AppendAsync(VoteItem item)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(item, JsonDefaults.Options);
-        var pending = new Pending(json, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new Pending(json, item.Campaign, item.Round, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_channel.Writer.TryWrite(pending)) throw new ObjectDisposedException(nameof(VoteBuffer));
         return pending.Done.Task;
     }
@@ -103,8 +110,9 @@ public sealed class VoteBuffer : IDisposable
 
     private async Task SendAsync(List<Pending> batch)
     {
+        var batchId = Guid.NewGuid().ToString("N");
         var body = new MemoryStream(batch.Sum(p => p.Json.Length + 1) + 64);
-        body.Write(Encoding.UTF8.GetBytes($"{{\"b\":\"{Guid.NewGuid():N}\",\"v\":["));
+        body.Write(Encoding.UTF8.GetBytes($"{{\"b\":\"{batchId}\",\"v\":["));
         for (var i = 0; i < batch.Count; i++)
         {
             if (i > 0) body.WriteByte((byte)',');
@@ -113,6 +121,9 @@ public sealed class VoteBuffer : IDisposable
         body.Write("]}"u8);
         var data = BinaryData.FromBytes(body.ToArray());
         var queue = _storage.Queue(_options.Queue);
+        var rounds = batch.Select(p => (p.Campaign, p.Round)).Distinct().ToList();
+        // The rounds' backlog rows first: from the moment the message exists, each of its rounds' reveals waits for it.
+        await _counter.MarkBacklogAsync(batchId, rounds, _time.GetUtcNow());
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -126,6 +137,13 @@ public sealed class VoteBuffer : IDisposable
                 // Throttled (429/503) or a transient failure: back off and try again before giving up on the batch.
                 await Task.Delay(BackoffMs[attempt - 1] + Random.Shared.Next(25));
             }
+            catch
+            {
+                // Not stored (the fans get 503): nothing to wait for. A row left by a crash here blocks only that round's
+                // reveal until an operator deletes it (docs/voting.md).
+                await _counter.ClearBacklogAsync(batchId, rounds);
+                throw;
+            }
         }
     }
 
@@ -138,5 +156,5 @@ public sealed class VoteBuffer : IDisposable
 
     public void Dispose() => _channel.Writer.TryComplete();
 
-    private sealed record Pending(byte[] Json, TaskCompletionSource Done);
+    private sealed record Pending(byte[] Json, string Campaign, string Round, TaskCompletionSource Done);
 }

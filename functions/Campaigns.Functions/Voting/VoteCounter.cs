@@ -39,6 +39,34 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
     public static string FanRow(string fan) => "f|" + TableKeys.Escape(fan);
 
     /// <summary>
+    /// A round's backlog: one row per queue message (row key = its batch id) carrying votes of the round, written before
+    /// the message is sent and deleted once the counter applied it. The reveal waits while the partition has rows —
+    /// its own round's votes only, not the shared queue. A message that fails, retries or sits in poison keeps its row,
+    /// so the reveal never freezes a tally that is missing acknowledged votes.
+    /// </summary>
+    public static string BacklogPartition(string campaign, string round) => $"{campaign}|{round}|backlog";
+
+    public async Task MarkBacklogAsync(string batchId, IEnumerable<(string Campaign, string Round)> rounds, DateTimeOffset now)
+        => await Task.WhenAll(rounds.Distinct().Select(r => Table.UpsertEntityAsync(
+            new TableEntity(BacklogPartition(r.Campaign, r.Round), batchId) { ["At"] = now }, TableUpdateMode.Replace)));
+
+    public async Task ClearBacklogAsync(string batchId, IEnumerable<(string Campaign, string Round)> rounds)
+        => await Task.WhenAll(rounds.Distinct().Select(async r =>
+        {
+            try { await Table.DeleteEntityAsync(BacklogPartition(r.Campaign, r.Round), batchId, ETag.All); }
+            catch (RequestFailedException e) when (e.Status == 404) { } // cleared by an earlier delivery
+        }));
+
+    /// <summary>True while a queue message with votes of this round has not been applied (see <see cref="BacklogPartition"/>).</summary>
+    public async Task<bool> HasBacklogAsync(string campaign, string round, CancellationToken ct)
+    {
+        await foreach (var _ in Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {BacklogPartition(campaign, round)}"),
+                           maxPerPage: 1, select: ["RowKey"], cancellationToken: ct))
+            return true;
+        return false;
+    }
+
+    /// <summary>
     /// Where a count is stored. A ballot round has at most 48 options, so all its counts share one row and a transaction
     /// rewrites one counter entity, not one per option (fewer entities and request units per vote). Entry counts keep a
     /// row each (property <c>N</c>): a round may have any number of entries.
@@ -51,15 +79,42 @@ public sealed class VoteCounter(StorageClients storage, BallotStore ballots, Vot
 
     public async Task ApplyAsync(VoteBatch batch, CancellationToken ct)
     {
+        if (faults.BeforeCount is { } fault) await fault(batch);
         var works = new List<(string Pk, Work Work)>();
+        var orphans = new List<(VoteItem Item, string Why)>();
         foreach (var item in batch.Items)
         {
-            var ballot = await ballots.GetCachedAsync(item.Campaign, ct)
-                         ?? throw new InvalidOperationException($"Vote {item.Id} names campaign '{item.Campaign}' without a ballot.");
-            var round = ballot.Find(item.Round) ?? throw new InvalidOperationException($"Vote {item.Id} names unknown round '{item.Round}'.");
-            works.Add((PartitionKey(item.Campaign, item.Round, item.Shard), new Work(item, null, ballot.Mode, round)));
+            var ballot = await ballots.GetCachedAsync(item.Campaign, ct);
+            var round = ballot?.Find(item.Round);
+            var why = VoteRules.Invalid(item, ballot, round);
+            if (round is null) { orphans.Add((item, why!)); continue; }
+            // Still in a round: refused like any other attempt (counted under "invalid", listed in the round's refusals).
+            var counted = why is null ? item : item with { Refused = RefusalReasons.Invalid };
+            if (why is not null) logger.LogWarning("Vote {VoteId} of campaign {CampaignId} is refused as invalid: {Why}", item.Id, item.Campaign, why);
+            works.Add((PartitionKey(item.Campaign, item.Round, item.Shard), new Work(counted, null, ballot!.Mode, round)));
         }
-        await Task.WhenAll(works.GroupBy(w => w.Pk).Select(g => Submit(g.Key, g.Select(x => x.Work).ToList())));
+        await Task.WhenAll(works.GroupBy(w => w.Pk).Select(g => Submit(g.Key, g.Select(x => x.Work).ToList()))
+            .Concat(orphans.Select(o => RecordOrphanAsync(o.Item, o.Why, ct))));
+        // Only after everything is applied: a failure above keeps the rounds' backlog rows, so their reveals wait.
+        await ClearBacklogAsync(batch.BatchId, batch.Items.Select(i => (i.Campaign, i.Round)));
+    }
+
+    /// <summary>
+    /// An item naming a round (or campaign ballot) that no longer exists: there is no tally to move, so it is kept as a
+    /// refusal row under the round it named (evidence; insert-if-absent, so a redelivery changes nothing).
+    /// </summary>
+    private async Task RecordOrphanAsync(VoteItem item, string why, CancellationToken ct)
+    {
+        logger.LogWarning("Vote {VoteId} of campaign {CampaignId} is refused as invalid: {Why}", item.Id, item.Campaign, why);
+        try
+        {
+            await Table.AddEntityAsync(new TableEntity(PartitionKey(item.Campaign, item.Round, item.Shard), "x|" + item.Id)
+            {
+                ["VoteId"] = item.Id, ["Fan"] = item.Fan, ["Reason"] = RefusalReasons.Invalid, ["Detail"] = why, ["At"] = item.At, ["Ip"] = item.Ip,
+                ["Choices"] = item.Choices is null ? null : JsonSerializer.Serialize(item.Choices, JsonDefaults.Options),
+            }, ct);
+        }
+        catch (RequestFailedException e) when (e.Status == 409) { } // recorded by an earlier delivery
     }
 
     /// <summary>Puts or lifts one ledger's hold on a fan's row in a round; returns how many votes the hold covers.</summary>

@@ -195,6 +195,24 @@ public static partial class VoteRules
     /// Applies one vote to the fan's counted state. Counts move only between this fan's previous and new contributions,
     /// so applying it in the same transaction as the fan's row keeps tallies exact.
     /// </summary>
+    /// <summary>
+    /// Pure: why an accepted item can no longer be counted (its ballot, round or option went away between acceptance and
+    /// counting), or null. A refused attempt is always recordable. Such an item becomes an <c>invalid</c> refusal on its
+    /// own, instead of failing the queue message that also carries other fans' (and campaigns') votes.
+    /// </summary>
+    public static string? Invalid(VoteItem vote, Ballot? ballot, Round? round)
+    {
+        if (ballot is null) return $"Campaign '{vote.Campaign}' has no ballot.";
+        if (round is null) return $"Round '{vote.Round}' is not on the ballot.";
+        if (vote.Refused is not null || round.Kind == RoundKind.Entries) return null;
+        foreach (var (category, option) in vote.Choices ?? [])
+        {
+            if (round.Categories.FirstOrDefault(c => c.Id == category) is not { } c) return $"Category '{category}' is not in round '{round.Id}'.";
+            if (!c.Options.Any(o => o.Id == option)) return $"Option '{option}' is not in category '{category}'.";
+        }
+        return null;
+    }
+
     public static VoteDecision Apply(FanVote? current, VoteItem vote, VoteMode mode, Round round)
     {
         if (vote.Refused is { } reason) return new VoteDecision(current, [new(ReasonRow(reason), 1)], reason, false);

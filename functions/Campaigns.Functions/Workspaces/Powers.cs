@@ -76,6 +76,7 @@ public static class Powers
     // Platform
     public static readonly Power FanProfileRead = new("fans.profile.read", "Read any fan's profile (support cases)", [], Operator: true);
     public static readonly Power PlatformStats = new("platform.stats", "Read this instance's storage counters", [], Operator: true);
+    public static readonly Power QueuesRedrive = new("queues.redrive", "Move a queue's poison messages back to it (after fixing the cause)", [], Operator: true);
 
     public static readonly IReadOnlyList<Power> All = typeof(Powers).GetFields()
         .Where(f => f.FieldType == typeof(Power)).Select(f => (Power)f.GetValue(null)!).ToList();

@@ -21,6 +21,7 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         ["GET /"] = "public",
         ["GET /api/openapi.json"] = "public",
         ["GET /api/health"] = "public",
+        ["POST /api/operations/queues/{queue}/redrive"] = "queues.redrive",
         ["POST /{functionName:regex(^[A-Za-z][A-Za-z0-9_]*$)}"] = "host",
         // Workspaces
         ["POST /api/workspaces/"] = "workspace.create",
