@@ -235,6 +235,8 @@ var appSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
   Hosting__Standalone: 'false'
+  ClientAddress__TrustedProxies: ''
+  ClientAddress__Header: 'X-Forwarded-For'
   Workspaces__DefaultWorkspace: 'default'
   Workspaces__DefaultOwner: defaultWorkspaceOwner
   Demo__Seed: seedDemo ? 'true' : 'false'

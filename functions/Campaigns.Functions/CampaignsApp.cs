@@ -63,6 +63,9 @@ public static class CampaignsApp
         s.AddSingleton<FunctionCatalog>();
         s.AddSingleton<FunctionInvoker>();
         s.AddSingleton<InvocationGuard>();
+        s.AddOptions<ClientAddressOptions>().Bind(builder.Configuration.GetSection("ClientAddress")).ValidateOnStart();
+        s.AddSingleton<IValidateOptions<ClientAddressOptions>, ClientAddressOptionsValidator>();
+        s.AddSingleton<ClientAddresses>();
         s.AddSingleton(_ => HostQueueSettings.Load(Path.Combine(AppContext.BaseDirectory, "host.json")));
         s.AddHostedService<StartupTasks>();
         s.AddHostedService<StandaloneQueuePoller>();

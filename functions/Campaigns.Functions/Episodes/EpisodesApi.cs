@@ -250,9 +250,9 @@ public static class EpisodesApi
         }).AllowAnonymous().WithSummary("One published episode (scheduled ones are not found until their time).");
 
         pub.MapPost("/{episodeId}/views", async (string campaignId, string episodeId, CampaignStore campaigns, PublishedEpisodes published,
-            EngagementStore engagement, MinuteRateLimiter limiter, IOptions<EpisodesOptions> options, TimeProvider time, HttpContext http, CancellationToken ct) =>
+            EngagementStore engagement, MinuteRateLimiter limiter, ClientAddresses clients, IOptions<EpisodesOptions> options, TimeProvider time, HttpContext http, CancellationToken ct) =>
         {
-            var client = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            var client = clients.Of(http)?.ToString() ?? "unknown";
             if (!limiter.TryAcquire("view|" + client, options.Value.ViewsPerMinute)) return RateLimited(http);
             var now = time.GetUtcNow();
             if (await PublicCampaign(campaignId, campaigns, now, ct) is not { } campaign) return NoCampaign();

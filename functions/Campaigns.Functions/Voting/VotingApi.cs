@@ -160,7 +160,7 @@ public static class VotingApi
 
     private static async Task<IResult> Vote(string id, string roundId, VoteInput input, ClaimsPrincipal user, HttpContext http,
         CampaignStore campaigns, BallotStore ballots, VoteBuffer buffer, VoteRateLimits limits, ICaptchaVerifier captcha,
-        IOptions<VotingOptions> options, IServiceProvider services, TimeProvider time, ILogger<VoteBuffer> logger, CancellationToken ct)
+        IOptions<VotingOptions> options, ClientAddresses clients, IServiceProvider services, TimeProvider time, ILogger<VoteBuffer> logger, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         if (!CampaignRules.IdPattern().IsMatch(id) || await campaigns.GetCachedAsync(id, ct) is not { } campaign
@@ -197,7 +197,7 @@ public static class VotingApi
             if (round.Budget?.OncePerEntryPerDay == true) day = VoteRules.LocalDay(now, campaign.Zone);
         }
 
-        var ip = ClientIp(http);
+        var ip = clients.Of(http);
         var ipKey = ip is null ? null : VoteRateLimits.IpKey(ip);
         var shard = VoteRules.Shard(fan, round.Shards);
         var o = options.Value;
@@ -274,19 +274,6 @@ public static class VotingApi
         else
             profile = services.GetService<IFanProfiles>() is { } profiles ? await profiles.GetProfileAsync(fan, ct) : null;
         return VoteRules.Ineligible(e, profile, now);
-    }
-
-    /// <summary>
-    /// The client address. Behind the Functions host (a loopback proxy) it is the last X-Forwarded-For hop the proxy
-    /// appended; a direct caller cannot spoof it because the header is only trusted from loopback.
-    /// </summary>
-    private static IPAddress? ClientIp(HttpContext http)
-    {
-        var remote = http.Connection.RemoteIpAddress;
-        if (remote is not null && IPAddress.IsLoopback(remote) && http.Request.Headers["X-Forwarded-For"].ToString() is { Length: > 0 } xff
-            && IPAddress.TryParse(xff.Split(',')[^1].Trim(), out var forwarded))
-            return forwarded;
-        return remote;
     }
 
     private static async Task<(Campaign, Ballot, Round)?> Find(string id, string roundId, CampaignStore campaigns, BallotStore ballots, CancellationToken ct)

@@ -146,7 +146,8 @@ public sealed class SealedAndGuardsTests
     [Fact]
     public async Task Per_fan_limit_refuses_while_a_busy_shared_network_gets_a_captcha_step_up_instead_of_a_lockout()
     {
-        await using var app = await TestApp.StartAsync(settings: VotingKit.Settings(("Voting:PerFanPerMinute", "2"), ("Voting:PerIpPerMinute", "3")));
+        await using var app = await TestApp.StartAsync(settings: VotingKit.Settings(("Voting:PerFanPerMinute", "2"), ("Voting:PerIpPerMinute", "3"),
+            ("ClientAddress:TrustedProxies", "127.0.0.1")));
         var id = await VotingKit.CampaignAsync(app, DateTimeOffset.UtcNow);
         await VotingKit.PutBallotAsync(app, id, VotingKit.Ballot(mode: "lastWins"));
         Task<HttpResponseMessage> Vote(string fan, string ip, string colour, string? captcha = null)
