@@ -194,7 +194,9 @@ var appSettings = {
   Winners__WebhookSecret: keyVaultRef(keyVaultName, 'winners-webhook-secret')
   Winners__ClaimDays: '14'
   Winners__NotifyQueue: 'winners-notify'
-  Episodes__WebhookSecret: keyVaultRef(keyVaultName, 'episodes-webhook-secret')
+  Episodes__WebhookRotationOverlapHours: '24'
+  Webhooks__AllowHttpLoopback: 'false'
+  Webhooks__TimeoutSeconds: '10'
   Episodes__WebhookQueue: 'episode-webhooks'
   Episodes__WebhookMaxAttempts: '8'
   Episodes__WebhookRetryBaseSeconds: '30'
