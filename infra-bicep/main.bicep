@@ -196,7 +196,9 @@ var appSettings = {
   Winners__WebhookSecret: keyVaultRef(keyVaultName, 'winners-webhook-secret')
   Winners__ClaimDays: '14'
   Winners__NotifyQueue: 'winners-notify'
-  Episodes__WebhookSecret: keyVaultRef(keyVaultName, 'episodes-webhook-secret')
+  Episodes__WebhookRotationOverlapHours: '24'
+  Webhooks__AllowHttpLoopback: 'false'
+  Webhooks__TimeoutSeconds: '10'
   Episodes__WebhookQueue: 'episode-webhooks'
   Episodes__WebhookMaxAttempts: '8'
   Episodes__WebhookRetryBaseSeconds: '30'
@@ -238,6 +240,8 @@ var appSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
   Hosting__Standalone: 'false'
+  ClientAddress__TrustedProxies: ''
+  ClientAddress__Header: 'X-Forwarded-For'
   Workspaces__DefaultWorkspace: 'default'
   Workspaces__DefaultOwner: defaultWorkspaceOwner
   Demo__Seed: seedDemo ? 'true' : 'false'

@@ -64,6 +64,12 @@ public static class CampaignsApp
         s.AddSingleton<FunctionCatalog>();
         s.AddSingleton<FunctionInvoker>();
         s.AddSingleton<InvocationGuard>();
+        s.AddOptions<ClientAddressOptions>().Bind(builder.Configuration.GetSection("ClientAddress")).ValidateOnStart();
+        s.AddSingleton<IValidateOptions<ClientAddressOptions>, ClientAddressOptionsValidator>();
+        s.AddSingleton<ClientAddresses>();
+        s.AddOptions<WebhookOptions>().Bind(builder.Configuration.GetSection("Webhooks")).ValidateOnStart();
+        s.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
+        s.AddSingleton<IWebhookResolver, DnsWebhookResolver>();
         s.AddSingleton(_ => HostQueueSettings.Load(Path.Combine(AppContext.BaseDirectory, "host.json")));
         s.AddHostedService<StartupTasks>();
         s.AddHostedService<StandaloneQueuePoller>();

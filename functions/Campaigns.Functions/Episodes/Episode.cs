@@ -45,3 +45,8 @@ public sealed record EpisodeEdit(Dictionary<string, EpisodeContent> Content, str
 public sealed record OrderInput(string[] EpisodeIds);
 
 public sealed record SettingsInput(CatchUpPolicy CatchUp, string? WebhookUrl = null, int? LateAfterMinutes = null);
+
+/// <summary>Saved settings; <see cref="WebhookSecret"/> only in the answer that set a new receiver (shown once).</summary>
+public sealed record SettingsView(CatchUpPolicy CatchUp, string? WebhookUrl, int LateAfterMinutes, string? WebhookSecret);
+
+public sealed record RotateSecretInput(int? OverlapHours = null);

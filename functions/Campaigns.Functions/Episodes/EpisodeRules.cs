@@ -194,16 +194,14 @@ public static partial class EpisodeRules
         return (e with { State = EpisodeState.Published, PublishedAt = now, Late = late, UpdatedAt = now }, false);
     }
 
-    public static ApiProblem? ValidateSettings(SettingsInput s)
+    public static ApiProblem? ValidateSettings(SettingsInput s, bool allowHttpLoopback)
     {
         if (s.LateAfterMinutes is < 0 or > 1440) return ApiProblem.Validation("lateAfterMinutes", "Use 0 to 1440 minutes.");
         if (s.WebhookUrl is { } url)
         {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var u) || url.Length > 2000)
-                return ApiProblem.Validation("webhookUrl", "Give an absolute URL.", "invalid_webhook_url");
-            var loopback = u.IsLoopback;
-            if (u.Scheme != Uri.UriSchemeHttps && !(loopback && u.Scheme == Uri.UriSchemeHttp))
-                return ApiProblem.Validation("webhookUrl", "Use https (plain http only to a loopback receiver).", "invalid_webhook_url");
+            // Checked again on the resolved address at every delivery (WebhookHttp): a name can change where it points.
+            if (WebhookAddress.CheckUrl(url, allowHttpLoopback) is { } problem)
+                return ApiProblem.Validation("webhookUrl", problem, "invalid_webhook_url");
         }
         return null;
     }

@@ -17,24 +17,6 @@ public sealed record WebhookDelivery(string Status, int Attempts, int? LastStatu
 /// <summary>The signed body a receiver gets (docs/episodes.md, "Webhooks").</summary>
 public sealed record WebhookEvent(string Id, string Type, string CampaignId, DateTimeOffset OccurredAt, PublicEpisode Episode);
 
-/// <summary>Standard-Webhooks-style signature: base64 HMAC-SHA256 over "{id}.{timestamp}.{body}", sent as "v1,&lt;sig&gt;".</summary>
-public static class WebhookSignature
-{
-    public static string Sign(string secret, string id, long timestamp, string body)
-    {
-        var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{id}.{timestamp.ToString(CultureInfo.InvariantCulture)}.{body}"));
-        return "v1," + Convert.ToBase64String(mac);
-    }
-
-    public static bool Verify(string secret, string id, long timestamp, string body, string header, DateTimeOffset now, TimeSpan tolerance)
-    {
-        if (Math.Abs(now.ToUnixTimeSeconds() - timestamp) > tolerance.TotalSeconds) return false;
-        var expected = Encoding.ASCII.GetBytes(Sign(secret, id, timestamp, body));
-        return header.Split(' ', StringSplitOptions.RemoveEmptyEntries)
-            .Any(s => CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(s), expected));
-    }
-}
-
 /// <summary>
 /// Outbound "episode.published" webhooks through a queue. A failed delivery is re-sent as a new message that
 /// becomes visible after an exponential backoff (the host's own retry has a fixed delay); after the last attempt
@@ -44,6 +26,8 @@ public sealed class EpisodeWebhooks(StorageClients storage, EpisodeStore store, 
     IOptions<EpisodesOptions> options, ILogger<EpisodeWebhooks> logger)
 {
     public const string FunctionName = "EpisodesWebhook", HttpClientName = "episode-webhooks";
+    /// <summary>Row of the campaign's receiver secrets (<see cref="WebhookSecrets"/>), beside its settings.</summary>
+    public const string SecretsKey = "webhook-secrets";
     private EpisodesOptions O => options.Value;
 
     public static string DeliveryKey(string episodeId) => "webhook|" + episodeId;
@@ -51,7 +35,6 @@ public sealed class EpisodeWebhooks(StorageClients storage, EpisodeStore store, 
 
     public async Task EnqueueAsync(Episode e, EpisodeSettings? settings, CancellationToken ct)
     {
-        if (string.IsNullOrEmpty(O.WebhookSecret)) return;
         if ((settings ?? await store.GetSettingsAsync(e.CampaignId, ct)).WebhookUrl is null) return;
         await Send(new WebhookMessage(e.CampaignId, e.Id, 1), TimeSpan.Zero, ct);
     }
@@ -67,7 +50,13 @@ public sealed class EpisodeWebhooks(StorageClients storage, EpisodeStore store, 
         var key = DeliveryKey(m.EpisodeId);
         if ((await store.GetDoc<WebhookDelivery>(m.CampaignId, key, ct))?.Doc.Status is WebhookDelivery.Delivered or WebhookDelivery.DeadLettered) return;
         var settings = await store.GetSettingsAsync(m.CampaignId, ct);
-        if (settings.WebhookUrl is not { } url || string.IsNullOrEmpty(O.WebhookSecret)) return; // unsubscribed since
+        if (settings.WebhookUrl is not { } url) return; // unsubscribed since
+        // Receivers set before per-receiver secrets have none: nothing can be signed for them until the URL is saved again.
+        if ((await store.GetDoc<WebhookSecrets>(m.CampaignId, SecretsKey, ct))?.Doc is not { } secrets)
+        {
+            logger.LogWarning("Webhook of campaign {CampaignId} has no secret; save its URL again to get one", m.CampaignId);
+            return;
+        }
         var episode = await store.GetPublishedAsync(m.CampaignId, m.EpisodeId, ct)
             ?? throw new InvalidOperationException($"Episode {m.CampaignId}/{m.EpisodeId} is not published; a webhook cannot be sent.");
 
@@ -80,10 +69,9 @@ public sealed class EpisodeWebhooks(StorageClients storage, EpisodeStore store, 
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-            request.Headers.Add("webhook-id", id);
-            request.Headers.Add("webhook-timestamp", ts.ToString(CultureInfo.InvariantCulture));
-            request.Headers.Add("webhook-signature", WebhookSignature.Sign(O.WebhookSecret, id, ts, body));
-            using var response = await http.CreateClient(HttpClientName).SendAsync(request, ct);
+            StandardWebhook.AddHeaders(request, secrets.Signing(now), id, ts, body);
+            // Headers only: the receiver's body is never read (WebhookHttp bounds what could be buffered anyway).
+            using var response = await http.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             status = (int)response.StatusCode;
             if (response.IsSuccessStatusCode)
             {
@@ -94,7 +82,8 @@ public sealed class EpisodeWebhooks(StorageClients storage, EpisodeStore store, 
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
-            // The receiver failing is the expected case this queue exists for: schedule the next attempt.
+            // The receiver failing is the expected case this queue exists for: schedule the next attempt. A forbidden
+            // address (WebhookHttp) lands here too: it is retried and dead-lettered with its reason, never sent.
             error = e.GetType().Name + ": " + e.Message;
         }
 

@@ -29,7 +29,7 @@ public static class EpisodesApi
         s.AddSingleton<EpisodeWebhooks>();
         s.AddSingleton<EpisodeScheduler>();
         s.AddSingleton<PublishedEpisodes>();
-        s.AddHttpClient(EpisodeWebhooks.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
+        s.AddWebhookClient(EpisodeWebhooks.HttpClientName);
 
         s.AddTimerFunction(EpisodeScheduler.TimerName, "0 * * * * *", inv =>
             inv.Service<EpisodeScheduler>().TickAsync(inv.Service<TimeProvider>().GetUtcNow(), inv.Cancellation));
@@ -162,16 +162,51 @@ public static class EpisodesApi
             .Requires(Powers.EpisodeSettingsRead).WithSummary("Catch-up policy and webhook receiver of the campaign.");
 
         staff.MapPut("/episode-settings", async (string campaignId, SettingsInput input, CampaignStore campaigns, EpisodeStore store,
-            IOptions<EpisodesOptions> options, CancellationToken ct) =>
+            IOptions<WebhookOptions> webhooks, TimeProvider time, CancellationToken ct) =>
         {
             if (await EpisodeCampaign(campaignId, campaigns, ct) is null) return NoCampaign();
-            if (EpisodeRules.ValidateSettings(input) is { } invalid) return invalid.ToResult();
-            if (input.WebhookUrl is not null && string.IsNullOrEmpty(options.Value.WebhookSecret))
-                return ApiProblem.Conflict("webhook_secret_missing", "Webhooks need Episodes__WebhookSecret set on the service.").ToResult();
+            if (EpisodeRules.ValidateSettings(input, webhooks.Value.AllowHttpLoopback) is { } invalid) return invalid.ToResult();
+            var before = await store.GetSettingsAsync(campaignId, ct);
             var settings = new EpisodeSettings(input.CatchUp, input.WebhookUrl, input.LateAfterMinutes ?? 5);
+            string? shown = null;
+            // A new receiver gets its own new secret (shown once here): the previous receiver's secret must not sign for it.
+            // Saved before the URL, so a delivery never finds a receiver without a secret.
+            if (input.WebhookUrl is not null && (input.WebhookUrl != before.WebhookUrl || await store.GetDoc<WebhookSecrets>(campaignId, EpisodeWebhooks.SecretsKey, ct) is null))
+            {
+                var secrets = WebhookSecrets.New(time.GetUtcNow());
+                await store.PutDoc(campaignId, EpisodeWebhooks.SecretsKey, secrets, ct);
+                shown = secrets.Primary;
+            }
             await store.PutSettingsAsync(campaignId, settings, ct);
-            return Results.Ok(settings);
-        }).Requires(Powers.EpisodeSettingsEdit).WithSummary("Set the catch-up policy (publishLate or skip) and the webhook receiver.");
+            return Results.Ok(new SettingsView(settings.CatchUp, settings.WebhookUrl, settings.LateAfterMinutes, shown));
+        }).Requires(Powers.EpisodeSettingsEdit).WithSummary("Set the catch-up policy (publishLate or skip) and the webhook receiver; a new receiver's secret is in the answer.");
+
+        staff.MapGet("/episode-settings/webhook-secrets", async (string campaignId, CampaignStore campaigns, EpisodeStore store, CancellationToken ct) =>
+        {
+            if (await EpisodeCampaign(campaignId, campaigns, ct) is null) return NoCampaign();
+            return await store.GetDoc<WebhookSecrets>(campaignId, EpisodeWebhooks.SecretsKey, ct) is { } s ? Results.Ok(s.Doc) : NoWebhook();
+        }).Requires(Powers.EpisodeSettingsEdit).WithSummary("The webhook receiver's signing secrets (primary, and the previous one during a rotation).");
+
+        staff.MapPost("/episode-settings/webhook-secrets/rotate", async (string campaignId, RotateSecretInput? input, CampaignStore campaigns, EpisodeStore store,
+            IOptions<EpisodesOptions> options, TimeProvider time, CancellationToken ct) =>
+        {
+            if (await EpisodeCampaign(campaignId, campaigns, ct) is null) return NoCampaign();
+            if (input?.OverlapHours is < 0 or > 720) return ApiProblem.Validation("overlapHours", "Use 0 to 720 hours.").ToResult();
+            if (await store.GetDoc<WebhookSecrets>(campaignId, EpisodeWebhooks.SecretsKey, ct) is not { } current) return NoWebhook();
+            var now = time.GetUtcNow();
+            var rotated = current.Doc.Rotate(StandardWebhook.NewSecret(), now, TimeSpan.FromHours(input?.OverlapHours ?? options.Value.WebhookRotationOverlapHours));
+            await store.PutDoc(campaignId, EpisodeWebhooks.SecretsKey, rotated, ct);
+            return Results.Ok(rotated);
+        }).Requires(Powers.EpisodeSettingsEdit).WithSummary("New primary secret; the previous one keeps signing for overlapHours (default Episodes__WebhookRotationOverlapHours).");
+
+        staff.MapDelete("/episode-settings/webhook-secrets/previous", async (string campaignId, CampaignStore campaigns, EpisodeStore store, CancellationToken ct) =>
+        {
+            if (await EpisodeCampaign(campaignId, campaigns, ct) is null) return NoCampaign();
+            if (await store.GetDoc<WebhookSecrets>(campaignId, EpisodeWebhooks.SecretsKey, ct) is not { } current) return NoWebhook();
+            var ended = current.Doc.WithoutPrevious();
+            await store.PutDoc(campaignId, EpisodeWebhooks.SecretsKey, ended, ct);
+            return Results.Ok(ended);
+        }).Requires(Powers.EpisodeSettingsEdit).WithSummary("End a rotation's overlap now: only the primary secret signs.");
 
         staff.MapGet("/schedule/audit", async (string campaignId, CampaignStore campaigns, EpisodeStore store, CancellationToken ct) =>
         {
@@ -256,9 +291,9 @@ public static class EpisodesApi
         }).AllowAnonymous().WithSummary("One published episode (scheduled ones are not found until their time).");
 
         pub.MapPost("/{episodeId}/views", async (string campaignId, string episodeId, CampaignStore campaigns, PublishedEpisodes published,
-            EngagementStore engagement, MinuteRateLimiter limiter, IOptions<EpisodesOptions> options, TimeProvider time, HttpContext http, CancellationToken ct) =>
+            EngagementStore engagement, MinuteRateLimiter limiter, ClientAddresses clients, IOptions<EpisodesOptions> options, TimeProvider time, HttpContext http, CancellationToken ct) =>
         {
-            var client = http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            var client = clients.Of(http)?.ToString() ?? "unknown";
             if (!limiter.TryAcquire("view|" + client, options.Value.ViewsPerMinute)) return RateLimitProblems.RateLimited(http);
             var now = time.GetUtcNow();
             if (await PublicCampaign(campaignId, campaigns, now, ct) is not { } campaign) return NoCampaign();
@@ -353,6 +388,7 @@ public static class EpisodesApi
         => EpisodeRules.IdPattern().IsMatch(id) ? await store.GetEpisodeAsync(campaignId, id, ct) : null;
 
     private static IResult NoCampaign() => ApiProblem.NotFound("campaign_not_found", "The campaign").ToResult();
+    private static IResult NoWebhook() => ApiProblem.NotFound("webhook_not_set", "A webhook receiver").ToResult();
     private static IResult NoSeries() => ApiProblem.NotFound("series_not_found", "The series").ToResult();
     private static IResult NoEpisode() => ApiProblem.NotFound("episode_not_found", "The episode").ToResult();
 

@@ -9,8 +9,8 @@ public sealed class EpisodesOptions
     public string DueTable { get; set; } = "episodedue";
     /// <summary>Queue of outbound webhook deliveries; dead letters go to &lt;queue&gt;-deadletter.</summary>
     public string WebhookQueue { get; set; } = "episode-webhooks";
-    /// <summary>HMAC-SHA256 key for webhook signatures (≥ 32 characters). Without it no webhook is sent.</summary>
-    public string? WebhookSecret { get; set; }
+    /// <summary>How long the previous secret keeps signing after a rotation, unless the rotation says otherwise.</summary>
+    public int WebhookRotationOverlapHours { get; set; } = 24;
     public int WebhookMaxAttempts { get; set; } = 8;
     /// <summary>First retry delay; each further retry doubles it (capped at one hour).</summary>
     public int WebhookRetryBaseSeconds { get; set; } = 30;
@@ -31,8 +31,7 @@ public sealed class EpisodesOptionsValidator : IValidateOptions<EpisodesOptions>
             errors.Add("Episodes__DueTable must be a table name (letters and digits, 3–63).");
         if (!System.Text.RegularExpressions.Regex.IsMatch(o.WebhookQueue ?? "", "^[a-z0-9](?!.*--)[a-z0-9-]{1,50}[a-z0-9]$"))
             errors.Add("Episodes__WebhookQueue must be a queue name (lowercase letters, digits, single hyphens, ≤ 52).");
-        if (!string.IsNullOrEmpty(o.WebhookSecret) && o.WebhookSecret.Length < 32)
-            errors.Add("Episodes__WebhookSecret must be at least 32 characters.");
+        if (o.WebhookRotationOverlapHours is < 0 or > 24 * 30) errors.Add("Episodes__WebhookRotationOverlapHours must be 0..720.");
         if (o.WebhookMaxAttempts is < 1 or > 20) errors.Add("Episodes__WebhookMaxAttempts must be 1..20.");
         if (o.WebhookRetryBaseSeconds is < 0 or > 3600) errors.Add("Episodes__WebhookRetryBaseSeconds must be 0..3600.");
         if (o.InitialLookbackHours is < 1 or > 24 * 31) errors.Add("Episodes__InitialLookbackHours must be 1..744.");

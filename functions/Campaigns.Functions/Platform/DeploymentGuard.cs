@@ -2,7 +2,7 @@ namespace Campaigns.Platform;
 
 /// <summary>
 /// Local conveniences that must never reach Azure: the dev signing key (anyone with the repo mints any token), the
-/// <c>local</c> CAPTCHA (any token starting with "pass" verifies) and <c>*</c> upload CORS. The program refuses to start
+/// <c>local</c> CAPTCHA (any token starting with "pass" verifies), <c>*</c> upload CORS and http webhooks to loopback. The program refuses to start
 /// in Azure with any of them, naming the setting, instead of running open.
 /// </summary>
 public static class DeploymentGuard
@@ -11,7 +11,8 @@ public static class DeploymentGuard
     public static bool InAzure(IConfiguration config)
         => !string.IsNullOrEmpty(config["WEBSITE_INSTANCE_ID"]) || !string.IsNullOrEmpty(config["WEBSITE_SITE_NAME"]);
 
-    public static IReadOnlyList<string> Problems(bool inAzure, string? devSigningKey, string captchaProvider, string uploadCorsOrigins)
+    public static IReadOnlyList<string> Problems(bool inAzure, string? devSigningKey, string captchaProvider, string uploadCorsOrigins,
+        bool webhooksAllowHttpLoopback = false)
     {
         if (!inAzure) return [];
         var problems = new List<string>();
@@ -21,6 +22,8 @@ public static class DeploymentGuard
             problems.Add("Setting 'Voting__CaptchaProvider' is 'local' (test tokens verify): use 'siteverify' in Azure.");
         if (uploadCorsOrigins.Split(',', StringSplitOptions.TrimEntries).Contains("*"))
             problems.Add("Setting 'Submissions__UploadCorsOrigins' is '*': list the microsites' origins in Azure.");
+        if (webhooksAllowHttpLoopback)
+            problems.Add("Setting 'Webhooks__AllowHttpLoopback' is true (tests only): webhooks could reach the app's own endpoints. Set it to false in Azure.");
         return problems;
     }
 
@@ -29,7 +32,8 @@ public static class DeploymentGuard
     {
         var problems = Problems(InAzure(config), config["Auth:DevSigningKey"],
             config["Voting:CaptchaProvider"] ?? new Voting.VotingOptions().CaptchaProvider,
-            config["Submissions:UploadCorsOrigins"] ?? new Submissions.SubmissionsOptions().UploadCorsOrigins);
+            config["Submissions:UploadCorsOrigins"] ?? new Submissions.SubmissionsOptions().UploadCorsOrigins,
+            bool.TryParse(config["Webhooks:AllowHttpLoopback"], out var loopback) && loopback);
         if (problems.Count > 0) throw new InvalidOperationException("Refusing to start in Azure: " + string.Join(" ", problems));
     }
 }

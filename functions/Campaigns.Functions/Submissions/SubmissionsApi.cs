@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Claims;
 using Azure;
 using Campaigns.Campaigns;
+using Campaigns.Fans;
 using Campaigns.Hosting;
 using Campaigns.Platform;
 using Campaigns.Workspaces;
@@ -54,7 +55,7 @@ public static class SubmissionsApi
 
         fan.MapPost("/submissions", async (string campaignId, SubmissionInput input, ClaimsPrincipal user, SubmissionService service, CancellationToken ct) =>
         {
-            var (entry, upload) = await service.SubmitAsync(campaignId, user.Subject(), input, ct);
+            var (entry, upload) = await service.SubmitAsync(campaignId, user.Subject(), FanEligibility.FromClaims(user), input, ct);
             return Results.Created($"/api/me/submissions/{campaignId}/{entry.EntryId}", new { submission = entry, upload });
         }).WithSummary("Submit a story, photo, video or label with consent; media kinds get a short-lived upload URL for one blob.");
 
@@ -168,13 +169,18 @@ public sealed class SubmissionService(
     public SafetyVerdict CheckText(string text, string? locale, SubmissionSettings settings, bool multiline)
         => safety.Check(text, locale, GlobalBrandTerms.Concat(settings.BrandTerms).ToArray(), settings.ForbiddenNames, multiline);
 
-    public async Task<(OwnEntryView Entry, UploadTicket? Upload)> SubmitAsync(string campaignId, string fanId, SubmissionInput input, CancellationToken ct)
+    public async Task<(OwnEntryView Entry, UploadTicket? Upload)> SubmitAsync(string campaignId, string fanId, EligibilityFacts tokenFacts, SubmissionInput input, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var campaign = CampaignRules.IdPattern().IsMatch(campaignId) ? await campaigns.GetCachedAsync(campaignId, ct) : null;
         if (SubmissionRules.Accepting(campaign, now) is { } closed) throw new ProblemException(closed);
         if (services.GetService<IFanBlocklist>() is { } blocklist && await blocklist.IsBlockedAsync(campaignId, fanId, ct))
             throw new ProblemException(new ApiProblem(403, "fan_blocked", "You cannot submit to this campaign.", "Contact the campaign's support if you think this is a mistake."));
+        // Age and country fail closed: without the data the fan is asked for it (profile_required), never let through.
+        var facts = FanEligibility.NeedsProfile(campaign!.Eligibility, tokenFacts)
+            ? FanEligibility.Merge(tokenFacts, await services.GetRequiredService<IFanProfiles>().GetProfileAsync(fanId, ct))
+            : tokenFacts;
+        if (FanEligibility.Check(campaign.Eligibility, facts, now, "Entrants") is { } ineligible) throw new ProblemException(ineligible);
         if (SubmissionRules.UploadProblem(input, O) is { } uploadProblem) throw new ProblemException(uploadProblem);
         var template = input.Kind == Kinds.Label ? await services.GetRequiredService<Labels.LabelService>().TemplateAsync(campaignId, ct) : null;
         var errors = SubmissionRules.Validate(input, campaign!, O, template is not null);

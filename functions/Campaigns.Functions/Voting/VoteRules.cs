@@ -321,14 +321,4 @@ public static partial class VoteRules
         (HoldLedger.Moderation, false) => Suspend(current, op.Note ?? "", op.Actor, now),
         _ => Lift(current, op.Actor, now),
     };
-
-    /// <summary>Eligibility where the data exists: a known age below the minimum or a known country outside the list refuses.</summary>
-    public static string? Ineligible(Eligibility eligibility, Fans.FanProfile? profile, DateTimeOffset now)
-    {
-        if (profile is null) return null;
-        if (eligibility.MinAge is { } min && profile.AgeAt(now) is { } age && age < min) return $"Voters must be at least {min}.";
-        if (eligibility.Countries is { Length: > 0 } countries && profile.Country is { } country && !countries.Contains(country))
-            return "Voting is not open in your country.";
-        return null;
-    }
 }

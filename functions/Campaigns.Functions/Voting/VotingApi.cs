@@ -160,7 +160,7 @@ public static class VotingApi
 
     private static async Task<IResult> Vote(string id, string roundId, VoteInput input, ClaimsPrincipal user, HttpContext http,
         CampaignStore campaigns, BallotStore ballots, VoteBuffer buffer, VoteRateLimits limits, ICaptchaVerifier captcha,
-        IOptions<VotingOptions> options, IServiceProvider services, TimeProvider time, ILogger<VoteBuffer> logger, CancellationToken ct)
+        IOptions<VotingOptions> options, ClientAddresses clients, IServiceProvider services, TimeProvider time, ILogger<VoteBuffer> logger, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         if (!CampaignRules.IdPattern().IsMatch(id) || await campaigns.GetCachedAsync(id, ct) is not { } campaign
@@ -197,7 +197,7 @@ public static class VotingApi
             if (round.Budget?.OncePerEntryPerDay == true) day = VoteRules.LocalDay(now, campaign.Zone);
         }
 
-        var ip = ClientIp(http);
+        var ip = clients.Of(http);
         var ipKey = ip is null ? null : VoteRateLimits.IpKey(ip);
         var shard = VoteRules.Shard(fan, round.Shards);
         var o = options.Value;
@@ -236,7 +236,7 @@ public static class VotingApi
                 return await Refuse(RefusalReasons.CaptchaFailed, new ApiProblem(403, "captcha_failed", "The CAPTCHA could not be verified.", "Solve it again."));
         }
         if (await IneligibleAsync(campaign, fan, user, services, now, ct) is { } why)
-            return await Refuse(RefusalReasons.Ineligible, new ApiProblem(403, "ineligible", "You cannot vote in this campaign.", why));
+            return await Refuse(RefusalReasons.Ineligible, why);
 
         var content = VoteRules.Canonical(choices) + (day is null ? "" : "@" + day);
         var voteId = VoteRules.VoteId(id, roundId, fan, key, content);
@@ -254,39 +254,19 @@ public static class VotingApi
     }
 
     /// <summary>
-    /// Eligibility where data exists: the fan blocklist (if Moderation runs), then age and country — from the token's
-    /// "birthdate"/"country" claims when the identity provider sends them, else from the fan's profile.
+    /// The fan blocklist (if Moderation runs), then age and country, failing closed (<see cref="FanEligibility"/>): the
+    /// token's "birthdate"/"country" claims first, the fan's profile for what the token does not carry.
     /// </summary>
-    private static async Task<string?> IneligibleAsync(Campaign campaign, string fan, ClaimsPrincipal user, IServiceProvider services,
+    private static async Task<ApiProblem?> IneligibleAsync(Campaign campaign, string fan, ClaimsPrincipal user, IServiceProvider services,
         DateTimeOffset now, CancellationToken ct)
     {
         if (services.GetService<IFanBlocklist>() is { } blocklist && await blocklist.IsBlockedAsync(campaign.Id, fan, ct))
-            return "Your votes in this campaign are blocked.";
+            return new ApiProblem(403, "ineligible", "You cannot vote in this campaign.", "Your votes in this campaign are blocked.");
         var e = campaign.Eligibility;
-        var needAge = e.MinAge is not null;
-        var needCountry = e.Countries is { Length: > 0 };
-        if (!needAge && !needCountry) return null;
-        DateOnly? birth = DateOnly.TryParseExact(user.FindFirst("birthdate")?.Value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var b) ? b : null;
-        var country = user.FindFirst("country")?.Value;
-        FanProfile? profile;
-        if ((!needAge || birth is not null) && (!needCountry || country is not null))
-            profile = new FanProfile(fan, null, country, birth, false, now);
-        else
-            profile = services.GetService<IFanProfiles>() is { } profiles ? await profiles.GetProfileAsync(fan, ct) : null;
-        return VoteRules.Ineligible(e, profile, now);
-    }
-
-    /// <summary>
-    /// The client address. Behind the Functions host (a loopback proxy) it is the last X-Forwarded-For hop the proxy
-    /// appended; a direct caller cannot spoof it because the header is only trusted from loopback.
-    /// </summary>
-    private static IPAddress? ClientIp(HttpContext http)
-    {
-        var remote = http.Connection.RemoteIpAddress;
-        if (remote is not null && IPAddress.IsLoopback(remote) && http.Request.Headers["X-Forwarded-For"].ToString() is { Length: > 0 } xff
-            && IPAddress.TryParse(xff.Split(',')[^1].Trim(), out var forwarded))
-            return forwarded;
-        return remote;
+        var facts = FanEligibility.FromClaims(user);
+        if (FanEligibility.NeedsProfile(e, facts) && services.GetService<IFanProfiles>() is { } profiles)
+            facts = FanEligibility.Merge(facts, await profiles.GetProfileAsync(fan, ct));
+        return FanEligibility.Check(e, facts, now, "Voters");
     }
 
     private static async Task<(Campaign, Ballot, Round)?> Find(string id, string roundId, CampaignStore campaigns, BallotStore ballots, CancellationToken ct)

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Campaigns.Hosting;
@@ -13,7 +12,7 @@ public sealed record WinnerNotice(string DeliveryId, string Event, string Campai
 
 /// <summary>
 /// Winner notifications go through a queue so a slow or failing webhook never blocks the draw and is retried;
-/// receivers dedupe on X-Campaigns-Delivery (the same delivery can arrive twice).
+/// receivers dedupe on webhook-id (the same delivery can arrive twice). A 3xx is a failure: redirects are not followed.
 /// </summary>
 public sealed class WinnerNotifier(StorageClients storage, IHttpClientFactory http, IOptions<WinnersOptions> options, TimeProvider time)
 {
@@ -34,17 +33,16 @@ public sealed class WinnerNotifier(StorageClients storage, IHttpClientFactory ht
         var notice = inv.QueueMessage<WinnerNotice>(JsonDefaults.Options);
         var o = options.Value;
         if (string.IsNullOrWhiteSpace(o.WebhookUrl)) return;
-        var body = JsonSerializer.SerializeToUtf8Bytes(notice, JsonDefaults.Options);
-        using var request = new HttpRequestMessage(HttpMethod.Post, o.WebhookUrl) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new("application/json");
+        var body = JsonSerializer.Serialize(notice, JsonDefaults.Options);
+        using var request = new HttpRequestMessage(HttpMethod.Post, o.WebhookUrl) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         request.Headers.Add("X-Campaigns-Event", notice.Event);
         request.Headers.Add("X-Campaigns-Delivery", notice.DeliveryId);
-        request.Headers.Add("X-Campaigns-Signature", "sha256=" + Signature(o.WebhookSecret!, body));
-        using var response = await http.CreateClient(HttpClientName).SendAsync(request, inv.Cancellation);
+        // Signed with the send time inside the signed text (Standard Webhooks): receivers refuse old timestamps, so a
+        // captured delivery cannot be replayed later; webhook-id (= the delivery id) dedupes retries.
+        StandardWebhook.AddHeaders(request, [o.WebhookSecret!], notice.DeliveryId, time.GetUtcNow().ToUnixTimeSeconds(), body);
+        using var response = await http.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, inv.Cancellation);
         if (!response.IsSuccessStatusCode)
             throw new HttpRequestException($"Winner webhook answered {(int)response.StatusCode} for {notice.DeliveryId}.");
     }
 
-    /// <summary>Receivers recompute HMAC-SHA256(secret, raw body) and compare in constant time.</summary>
-    public static string Signature(string secret, byte[] body) => Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
 }

@@ -141,6 +141,8 @@ public static partial class WinnerRules
     {
         if (filters.Consent && (f.Consent is null || f.Consent.RulesVersion != rulesVersion)) return "no_consent";
         if (filters.AgeConfirmed && f.Consent?.AgeConfirmedAt is null) return "age_not_confirmed";
+        // No birth date while the campaign sets an age: excluded (fails closed) and counted apart from under_age.
+        if (filters.AgeConfirmed && eligibility.MinAge is not null && f.Profile?.BirthDate is null) return "age_unknown";
         if (filters.AgeConfirmed && eligibility.MinAge is { } min && f.Profile?.AgeAt(now) is { } age && age < min) return "under_age";
         if (filters.CountryAllowed && eligibility.Countries is { Length: > 0 } countries && !countries.Contains(f.Profile?.Country)) return "country_not_allowed";
         if (filters.NotBlocked && f.Blocked) return "blocked";

@@ -15,7 +15,11 @@ public static class WinnersApi
         var s = builder.Services;
         var config = builder.Configuration;
         s.AddOptions<WinnersOptions>().Bind(config.GetSection("Winners"))
-            .PostConfigure(o => o.DevKeyFallback = string.IsNullOrWhiteSpace(config["Auth:Authority"]) ? config["Auth:DevSigningKey"] : null)
+            .PostConfigure(o =>
+            {
+                o.DevKeyFallback = string.IsNullOrWhiteSpace(config["Auth:Authority"]) ? config["Auth:DevSigningKey"] : null;
+                o.AllowHttpLoopback = bool.TryParse(config["Webhooks:AllowHttpLoopback"], out var loopback) && loopback;
+            })
             .ValidateOnStart();
         s.AddSingleton<IValidateOptions<WinnersOptions>, WinnersOptionsValidator>();
         s.AddTable(DrawStore.TableName);
@@ -24,7 +28,7 @@ public static class WinnersApi
         s.AddSingleton<DrawRunner>();
         s.AddSingleton<WinnerNotifier>();
         s.AddSingleton<IPhaseAction, WinnersPhaseAction>();
-        s.AddHttpClient(WinnerNotifier.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(15));
+        s.AddWebhookClient(WinnerNotifier.HttpClientName);
         // The queue name is a setting, read when the catalog is built (after every configuration source is added);
         // read raw so listing functions and resources does not require the secrets the options validate.
         s.AddSingleton(sp => new FunctionDefinition("WinnersNotify", new QueueTrigger(

@@ -11,7 +11,7 @@ public sealed class WinnersOptions
     public string? PseudonymKey { get; set; }
     /// <summary>Where winner notifications are POSTed; empty = no webhook.</summary>
     public string? WebhookUrl { get; set; }
-    /// <summary>HMAC key for X-Campaigns-Signature (≥ 32 bytes); required with WebhookUrl.</summary>
+    /// <summary>The receiver's Standard Webhooks secret (whsec_ + Base64 of ≥ 24 random bytes); required with WebhookUrl.</summary>
     public string? WebhookSecret { get; set; }
     /// <summary>Days a winner has to answer before "no_response" may promote the next alternate.</summary>
     public int ClaimDays { get; set; } = 14;
@@ -19,6 +19,8 @@ public sealed class WinnersOptions
     public string NotifyQueue { get; set; } = WinnerNotifier.DefaultQueue;
 
     internal string? DevKeyFallback { get; set; }
+    /// <summary>Webhooks__AllowHttpLoopback, copied in so the URL is judged as deliveries will be.</summary>
+    internal bool AllowHttpLoopback { get; set; }
 
     public byte[] PseudonymKeyBytes => !string.IsNullOrWhiteSpace(PseudonymKey)
         ? Encoding.UTF8.GetBytes(PseudonymKey)
@@ -39,10 +41,10 @@ public sealed class WinnersOptionsValidator : IValidateOptions<WinnersOptions>
         else if (Encoding.UTF8.GetByteCount(o.PseudonymKey) < 32) errors.Add("Setting 'Winners__PseudonymKey' must be at least 32 bytes.");
         if (!string.IsNullOrWhiteSpace(o.WebhookUrl))
         {
-            if (!Uri.TryCreate(o.WebhookUrl, UriKind.Absolute, out var u) || u.Scheme is not ("https" or "http"))
-                errors.Add("Setting 'Winners__WebhookUrl' must be an absolute http(s) URL.");
-            if (string.IsNullOrWhiteSpace(o.WebhookSecret) || Encoding.UTF8.GetByteCount(o.WebhookSecret) < 32)
-                errors.Add("Setting 'Winners__WebhookSecret' is required with Winners__WebhookUrl (at least 32 bytes).");
+            if (Platform.WebhookAddress.CheckUrl(o.WebhookUrl, o.AllowHttpLoopback) is { } problem)
+                errors.Add($"Setting 'Winners__WebhookUrl': {problem}");
+            if (!Platform.StandardWebhook.IsSecret(o.WebhookSecret))
+                errors.Add("Setting 'Winners__WebhookSecret' is required with Winners__WebhookUrl: whsec_ + Base64 of 24 to 64 random bytes.");
         }
         if (!Platform.StorageNames.IsQueueName(o.NotifyQueue))
             errors.Add("Setting 'Winners__NotifyQueue' must be a valid queue name (3–63 lowercase letters, digits, single hyphens).");

@@ -43,7 +43,7 @@ public static class Powers
     public static readonly Power EpisodesRead = new("episodes.read", "Read series, episodes, schedule audit and engagement", [O, M, V]);
     public static readonly Power EpisodesEdit = new("episodes.edit", "Create and schedule series and episodes", [O, M]);
     public static readonly Power EpisodeSettingsRead = new("episodes.settings.read", "Read episode settings (webhook URL)", [O, M]);
-    public static readonly Power EpisodeSettingsEdit = new("episodes.settings.edit", "Change episode settings (webhook URL)", [O, M]);
+    public static readonly Power EpisodeSettingsEdit = new("episodes.settings.edit", "Change episode settings (webhook URL); read and rotate its signing secrets", [O, M]);
 
     // Submissions, moderation
     public static readonly Power SubmissionSettingsRead = new("submissions.settings.read", "Read submission settings", [O, M, Mo]);

@@ -1,3 +1,4 @@
+using Campaigns.Platform;
 using Campaigns.Campaigns;
 using Campaigns.Episodes;
 
@@ -124,14 +125,14 @@ public sealed class EpisodeRulesTests
     [Fact]
     public void Webhook_signature_matches_the_documented_example_and_verification_checks_secret_body_and_age()
     {
-        const string secret = "example-secret-0123456789abcdef-0123", id = "la-serie.e-abc.published", body = "{\"id\":\"la-serie.e-abc.published\"}";
-        var sig = WebhookSignature.Sign(secret, id, 1806260405, body);
-        Assert.Equal("v1,XujOCUUMERa/sDTdYYxOCqmAnznxzAPnuZyZPWTOPe4=", sig); // docs/episodes.md
+        const string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", id = "la-serie.e-abc.published", body = "{\"id\":\"la-serie.e-abc.published\"}";
+        var sig = StandardWebhook.Sign(secret, id, 1806260405, body);
+        Assert.Equal("v1,e7eF0coJ0HmDfIPGZoyCmjil9JzZIX/Cz7nR5DatmNc=", sig); // docs/episodes.md
         var at = DateTimeOffset.FromUnixTimeSeconds(1806260405);
-        Assert.True(WebhookSignature.Verify(secret, id, 1806260405, body, "v1,old " + sig, at.AddMinutes(2), TimeSpan.FromMinutes(5)));
-        Assert.False(WebhookSignature.Verify(secret, id, 1806260405, body + " ", sig, at, TimeSpan.FromMinutes(5)));
-        Assert.False(WebhookSignature.Verify(secret + "x", id, 1806260405, body, sig, at, TimeSpan.FromMinutes(5)));
-        Assert.False(WebhookSignature.Verify(secret, id, 1806260405, body, sig, at.AddMinutes(6), TimeSpan.FromMinutes(5)));
+        Assert.True(StandardWebhook.Verify(secret, id, 1806260405, body, "v1,old " + sig, at.AddMinutes(2), TimeSpan.FromMinutes(5)));
+        Assert.False(StandardWebhook.Verify(secret, id, 1806260405, body + " ", sig, at, TimeSpan.FromMinutes(5)));
+        Assert.False(StandardWebhook.Verify("whsec_" + Convert.ToBase64String(new byte[24]), id, 1806260405, body, sig, at, TimeSpan.FromMinutes(5)));
+        Assert.False(StandardWebhook.Verify(secret, id, 1806260405, body, sig, at.AddMinutes(6), TimeSpan.FromMinutes(5)));
     }
 
     [Fact]

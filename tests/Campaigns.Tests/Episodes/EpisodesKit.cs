@@ -21,8 +21,6 @@ namespace Campaigns.Tests.Episodes;
 /// </summary>
 internal sealed class EpisodesKit : IAsyncDisposable
 {
-    public const string Secret = "episodes-webhook-test-secret-0123456789abcdef";
-
     private EpisodesKit(TestApp app, FakeTimeProvider time) { App = app; Time = time; }
 
     public TestApp App { get; }
@@ -32,7 +30,7 @@ internal sealed class EpisodesKit : IAsyncDisposable
     {
         ["Episodes:DueTable"] = dueTable ?? "due" + Guid.NewGuid().ToString("N")[..12],
         ["Episodes:WebhookQueue"] = queue ?? "ewh-" + Guid.NewGuid().ToString("N")[..12],
-        ["Episodes:WebhookSecret"] = Secret,
+        ["Webhooks:AllowHttpLoopback"] = "true", // the local receivers are http on 127.0.0.1
         ["Episodes:WebhookRetryBaseSeconds"] = "0",
     };
 
@@ -134,7 +132,7 @@ internal sealed class EpisodesKit : IAsyncDisposable
 /// <summary>A webhook receiver on 127.0.0.1 that checks signatures independently and can be told to fail.</summary>
 internal sealed class WebhookReceiver : IAsyncDisposable
 {
-    public sealed record Delivery(string Path, string Id, long Timestamp, string Body, bool SignatureValid, bool ValidWithOtherSecret, int Answered);
+    public sealed record Delivery(string Path, string Id, long Timestamp, string Body, bool SignatureValid, int Answered);
 
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _calls = new();
@@ -148,8 +146,10 @@ internal sealed class WebhookReceiver : IAsyncDisposable
 
     public string Url(string path) => new Uri(Base, path).ToString();
 
-    public static string ExpectedSignature(string secret, string id, long ts, string body)
-        => "v1," + Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{id}.{ts}.{body}")));
+    /// <summary>Path → the receiver's secret, as the PUT that set the URL answered it.</summary>
+    public ConcurrentDictionary<string, string> Secrets { get; } = new();
+
+    public static string ExpectedSignature(string secret, string id, long ts, string body) => WebhookSafetyApiTests.Sign(secret, id, ts, body);
 
     public static async Task<WebhookReceiver> StartAsync()
     {
@@ -168,8 +168,8 @@ internal sealed class WebhookReceiver : IAsyncDisposable
             var n = self!._calls.AddOrUpdate(path, 1, (_, c) => c + 1);
             var fail = self.FailFirst.TryGetValue(path, out var f) && n <= f;
             var status = fail ? 500 : 200;
-            self.Deliveries.Enqueue(new Delivery(path, id, ts, body, sig == ExpectedSignature(EpisodesKit.Secret, id, ts, body),
-                sig == ExpectedSignature("another-secret-of-the-same-length-0123456789", id, ts, body), status));
+            var secret = self.Secrets.TryGetValue(path, out var s) ? s : null;
+            self.Deliveries.Enqueue(new Delivery(path, id, ts, body, secret is not null && sig.Split(' ').Contains(ExpectedSignature(secret, id, ts, body)), status));
             return Results.StatusCode(status);
         });
         await app.StartAsync();

@@ -14,6 +14,26 @@ public sealed class SubmissionsApiTests
         => app.Service<IEntryModeration>().ApplyAsync(campaignId, entryId, new EntryDecision("approved", null, null, "mod-1", DateTimeOffset.UtcNow), CancellationToken.None);
 
     [Fact]
+    public async Task A_fan_without_the_profile_data_the_campaign_requires_is_asked_for_it_instead_of_entering()
+    {
+        await using var app = await TestApp.StartAsync();
+        var campaignId = await Submit.CampaignAsync(app.As("marketer"), DateTimeOffset.UtcNow, eligibility: new { minAge = 18, countries = new[] { "IT" } });
+        var story = new { kind = "story", locale = "en", title = "Our jar", text = "Breakfast in Alba.", consent = Submit.Consent };
+
+        var refused = await (await app.As("fan", "no-data-fan").PostAsJsonAsync($"/api/campaigns/{campaignId}/submissions", story)).Problem(403, "profile_required");
+        var errors = refused.GetProperty("errors");
+        Assert.True(errors.TryGetProperty("birthDate", out _) && errors.TryGetProperty("country", out _), refused.ToString());
+
+        var young = app.As("fan", "young-entrant");
+        Assert.Equal(200, (int)(await young.PutAsJsonAsync("/api/me/profile", new { country = "IT", birthDate = DateTime.UtcNow.AddYears(-15).ToString("yyyy-MM-dd") })).StatusCode);
+        await (await young.PostAsJsonAsync($"/api/campaigns/{campaignId}/submissions", story)).Problem(403, "ineligible");
+
+        var adult = app.As("fan", "adult-entrant");
+        Assert.Equal(200, (int)(await adult.PutAsJsonAsync("/api/me/profile", new { country = "IT", birthDate = DateTime.UtcNow.AddYears(-30).ToString("yyyy-MM-dd") })).StatusCode);
+        Assert.Equal(201, (int)(await adult.PostAsJsonAsync($"/api/campaigns/{campaignId}/submissions", story)).StatusCode);
+    }
+
+    [Fact]
     public async Task Upload_complete_process_approve_then_visible_in_the_gallery_with_public_fields_only()
     {
         await using var app = await TestApp.StartAsync(Submit.WithReviewQueue());

@@ -30,7 +30,7 @@ public static class Submit
 
     /// <summary>A published campaign with rules r1 whose entry window is open at <paramref name="now"/>.</summary>
     public static async Task<string> CampaignAsync(HttpClient marketer, DateTimeOffset now, string[]? features = null, bool publish = true,
-        bool entryOpen = true)
+        bool entryOpen = true, object? eligibility = null)
     {
         var id = NewCampaignId();
         var entryStart = entryOpen ? now.AddDays(-1) : now.AddDays(-5);
@@ -45,6 +45,7 @@ public static class Submit
                 entry = new { start = entryStart, end = entryEnd },
             },
             rules = new { version = "r1", text = new Dictionary<string, string> { ["en"] = "Be nice." } },
+            eligibility,
         });
         Assert.Equal(201, (int)created.StatusCode);
         if (publish) Assert.Equal(200, (int)(await marketer.PostAsync($"/api/campaigns/{id}/publish", null)).StatusCode);

@@ -146,7 +146,8 @@ public sealed class SealedAndGuardsTests
     [Fact]
     public async Task Per_fan_limit_refuses_while_a_busy_shared_network_gets_a_captcha_step_up_instead_of_a_lockout()
     {
-        await using var app = await TestApp.StartAsync(settings: VotingKit.Settings(("Voting:PerFanPerMinute", "2"), ("Voting:PerIpPerMinute", "3")));
+        await using var app = await TestApp.StartAsync(settings: VotingKit.Settings(("Voting:PerFanPerMinute", "2"), ("Voting:PerIpPerMinute", "3"),
+            ("ClientAddress:TrustedProxies", "127.0.0.1")));
         var id = await VotingKit.CampaignAsync(app, DateTimeOffset.UtcNow);
         await VotingKit.PutBallotAsync(app, id, VotingKit.Ballot(mode: "lastWins"));
         Task<HttpResponseMessage> Vote(string fan, string ip, string colour, string? captcha = null)
@@ -211,6 +212,7 @@ public sealed class SealedAndGuardsTests
         await VotingKit.PutBallotAsync(app, id, VotingKit.Ballot(rounds: [new { id = "reporters", title = VotingKit.L("Reporters"), kind = "entries", budget = new { maxEntries = 2 } }]));
         var fan = app.As("fan", "entry-fan");
         Task<HttpResponseMessage> Vote(HttpClient c, string entry) => c.PostAsJsonAsync($"/api/campaigns/{id}/rounds/reporters/votes", new { entryId = entry });
+        Assert.Equal(200, (int)(await fan.PutAsJsonAsync("/api/me/profile", new { birthDate = DateTime.UtcNow.AddYears(-40).ToString("yyyy-MM-dd") })).StatusCode);
 
         Assert.Equal(202, (int)(await Vote(fan, "e1")).StatusCode);
         Assert.Equal(202, (int)(await Vote(fan, "e1")).StatusCode); // a retry: same vote id, counted once
@@ -223,11 +225,16 @@ public sealed class SealedAndGuardsTests
         var young = app.As("fan", "young-fan");
         Assert.Equal(200, (int)(await young.PutAsJsonAsync("/api/me/profile", new { birthDate = DateTime.UtcNow.AddYears(-15).ToString("yyyy-MM-dd") })).StatusCode);
         await (await Vote(young, "e1")).Problem(403, "ineligible");
-        Assert.Equal(202, (int)(await Vote(app.As("fan", "no-profile-fan"), "e2")).StatusCode); // no data: not refused
+        // No data while the campaign sets an age: refused (fails closed), with the fields the microsite should ask for.
+        var missing = await (await Vote(app.As("fan", "no-profile-fan"), "e2")).Problem(403, "profile_required");
+        Assert.True(missing.GetProperty("errors").TryGetProperty("birthDate", out _), missing.ToString());
+        var adult = app.As("fan", "adult-fan");
+        Assert.Equal(200, (int)(await adult.PutAsJsonAsync("/api/me/profile", new { birthDate = DateTime.UtcNow.AddYears(-30).ToString("yyyy-MM-dd") })).StatusCode);
+        Assert.Equal(202, (int)(await Vote(adult, "e2")).StatusCode);
 
         var t = await VotingKit.WaitAsync(app, id, t => VotingKit.Refused(t, "budget_exhausted") == 1 && t.GetProperty("votesCounted").GetInt64() == 2, "reporters");
         Assert.Equal(1, VotingKit.Count(t, "entries", "e1"));
         Assert.Equal(2, VotingKit.Count(t, "entries", "e2"));
-        Assert.Equal(2, VotingKit.Refused(t, "ineligible"));
+        Assert.Equal(3, VotingKit.Refused(t, "ineligible"));
     }
 }

@@ -39,6 +39,19 @@ public sealed class WinnerRulesTests
     }
 
     [Fact]
+    public void A_fan_with_no_birth_date_is_excluded_when_the_campaign_sets_a_minimum_age()
+    {
+        var c = Campaign();
+        var all = new DrawFilters();
+        Assert.Equal("age_unknown", WinnerRules.Exclusion(Fan() with { Profile = Fan().Profile! with { BirthDate = null } }, all, c.Rules?.Version, c.Eligibility, Now));
+        Assert.Equal("age_unknown", WinnerRules.Exclusion(Fan() with { Profile = null }, all, c.Rules?.Version, c.Eligibility, Now));
+        // A missing country was already excluded: not on the list.
+        Assert.Equal("country_not_allowed", WinnerRules.Exclusion(Fan() with { Profile = Fan().Profile! with { Country = null } }, all, c.Rules?.Version, c.Eligibility, Now));
+        // Without a minimum age, no birth date is needed.
+        Assert.Null(WinnerRules.Exclusion(Fan() with { Profile = Fan().Profile! with { BirthDate = null } }, all, c.Rules?.Version, c.Eligibility with { MinAge = null }, Now));
+    }
+
+    [Fact]
     public void Close_defaults_to_the_window_the_candidates_come_from()
     {
         var c = Campaign();

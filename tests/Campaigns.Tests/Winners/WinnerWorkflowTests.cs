@@ -1,3 +1,4 @@
+using System.Text;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Campaigns.Platform;
@@ -63,8 +64,13 @@ public sealed class WinnerWorkflowTests
         Assert.Equal(3, promoted.Count(d => d.GetProperty("event").GetString() == WinnerRules.PromotedEvent));
         foreach (var (request, body) in webhook.Received)
         {
-            Assert.Equal("sha256=" + WinnerNotifier.Signature(WebhookSecret, body), request.Headers.GetValues("X-Campaigns-Signature").Single());
-            Assert.False(string.IsNullOrEmpty(request.Headers.GetValues("X-Campaigns-Delivery").Single()));
+            // Standard Webhooks: a timestamp inside the signed text, so a captured delivery cannot be replayed later.
+            Assert.True(request.Headers.TryGetValues("webhook-timestamp", out var ts), "no webhook-timestamp header");
+            var id = request.Headers.GetValues("webhook-id").Single();
+            var stamp = long.Parse(ts!.Single());
+            Assert.InRange(stamp, DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.AddDays(30).ToUnixTimeSeconds());
+            Assert.Equal(Episodes.WebhookSafetyApiTests.Sign(WebhookSecret, id, stamp, Encoding.UTF8.GetString(body)), request.Headers.GetValues("webhook-signature").Single());
+            Assert.False(string.IsNullOrEmpty(id));
         }
 
         // The public record logs each promotion; the verifier checks they followed the order.

@@ -67,7 +67,7 @@ internal sealed class WebhookCapture : HttpMessageHandler
 
 internal static class WinnersKit
 {
-    public const string WebhookSecret = "test-webhook-secret-0123456789abcdef-0123";
+    public const string WebhookSecret = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5YWJjZGVm";
 
     public static string NewId() => "w-" + Guid.NewGuid().ToString("N")[..12];
 
