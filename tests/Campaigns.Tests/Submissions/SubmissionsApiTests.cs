@@ -134,6 +134,7 @@ public sealed class SubmissionsApiTests
         Assert.Equal(403, (int)(await Submit.PutBlobAsync(otherEntry, jpeg)).StatusCode);
 
         Assert.Equal(201, (int)(await Submit.PutBlobAsync(url, jpeg, origin: "https://microsite.example")).StatusCode);
+        Assert.Equal(403, (int)(await Submit.PutBlobAsync(url, TestImages.Html)).StatusCode);     // create once: no overwrite
         using var http = new HttpClient();
         Assert.Equal(403, (int)(await http.GetAsync(url)).StatusCode);           // no read permission
         using (var del = new HttpRequestMessage(HttpMethod.Delete, url))
