@@ -315,6 +315,9 @@ public sealed class SubmissionService(
             if (O.KeepPhotoOriginalsDays == 0) await media.DeleteOriginalAsync(SubmissionRules.OriginalName(entry), ct);
             logger.LogInformation("Image {EntryId} processed: {Outcome}", entry.EntryId, outcome.ReasonCode ?? "ok");
         }
+        // A redelivery after a crash between the record and the delete finishes the delete (idempotent).
+        else if (O.KeepPhotoOriginalsDays == 0 && entry.Upload is { CompletedAt: not null } && entry.Kind != Kinds.Video)
+            await media.DeleteOriginalAsync(SubmissionRules.OriginalName(entry), ct);
         // Also on redelivery after a crash between the record and the review request (review enqueue is idempotent).
         if (entry.Status is Statuses.Pending || (entry.Status == Statuses.Rejected && entry.ReasonCode is "unreadable_image" or "image_too_large" or "unsupported_format" or "heic_not_supported"))
             await SendToReviewAsync(entry, ct);

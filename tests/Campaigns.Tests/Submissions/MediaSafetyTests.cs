@@ -46,6 +46,9 @@ public sealed class MediaSafetyTests
         Assert.NotEqual(200, (int)(await anon.GetAsync(WithoutQuery(ownLarge))).StatusCode);
         var media = app.Service<MediaStorage>();
         Assert.Empty(await media.Media.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"{campaignId}/{entryId}/", CancellationToken.None).ToListAsync());
+        // Processed: neither the fan's upload nor the server's copy of the original is kept (no retention set).
+        foreach (var (container, prefix) in new[] { (media.Uploads, $"{campaignId}/{entryId}/"), (media.Originals, $"image/{campaignId}/{entryId}/") })
+            Assert.Empty(await container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, prefix, CancellationToken.None).ToListAsync());
 
         // Approved: public, cached briefly (so that a withdrawal takes effect), and the same URL in the gallery.
         await Decide(app, campaignId, entryId, "approved");
