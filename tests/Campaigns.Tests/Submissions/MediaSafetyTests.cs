@@ -103,6 +103,11 @@ public sealed class MediaSafetyTests
         try { await blob.CreateSnapshotAsync(); snapshot = true; }
         catch (RequestFailedException e) when (e.Status is 403 or 412) { }
         Assert.False(leased, "The upload SAS must not allow a lease.");
+        // Whatever storage let through (a SAS signed before create-only, another client): an infinite lease and a
+        // snapshot on the blob must not stop the cleanup either.
+        var serverSide = app.Service<MediaStorage>().Uploads.GetBlobClient(new BlobUriBuilder(new Uri(url!)).BlobName);
+        await serverSide.GetBlobLeaseClient().AcquireAsync(TimeSpan.FromSeconds(-1));
+        if (!snapshot) await serverSide.CreateSnapshotAsync();
 
         clock.Advance(TimeSpan.FromMinutes(20));
         await app.Service<SubmissionService>().ExpireSlotsAsync(CancellationToken.None);
