@@ -71,6 +71,11 @@ param staffIssuer string = ''
 @description('Public base URL serving the submission-media container (derivatives of approved entries), e.g. an Azure Front Door endpoint with a private origin; the account itself allows no anonymous reads.')
 param mediaBaseUrl string = ''
 
+@description('Days a photo\'s original is kept (private) after its derivatives are made; 0 deletes it at once. A storage lifecycle rule enforces the period.')
+@minValue(0)
+@maxValue(365)
+param keepPhotoOriginalsDays int = 0
+
 @description('Comma-separated brand-protected terms that send fan text to review.')
 param brandTerms string = ''
 
@@ -134,6 +139,7 @@ module storage 'modules/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     corsAllowedOrigins: corsAllowedOrigins
     principalId: identity.properties.principalId
+    keepPhotoOriginalsDays: keepPhotoOriginalsDays
   }
 }
 
@@ -225,6 +231,8 @@ var appSettings = {
   Submissions__PreviewsPerMinute: '30'
   Submissions__ReviewRetryDelaySeconds: '30'
   Submissions__ImagesQueue: 'submission-images'
+  Submissions__MaxEntriesPerFan: '20'
+  Submissions__KeepPhotoOriginalsDays: string(keepPhotoOriginalsDays)
   Voting__Queue: 'votes'
   Voting__CounterShards: '64'
   Voting__CounterConcurrency: '4'

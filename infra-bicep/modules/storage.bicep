@@ -12,6 +12,8 @@ param deploymentContainerName string
 param corsAllowedOrigins string[]
 @description('The app\'s managed identity.')
 param principalId string
+@description('Days a photo original is kept after processing (Submissions__KeepPhotoOriginalsDays); 0: the app deletes it at once.')
+param keepPhotoOriginalsDays int = 0
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -47,6 +49,38 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
     }
     deleteRetentionPolicy: { enabled: true, days: 7 }
     containerDeleteRetentionPolicy: { enabled: true, days: 7 }
+  }
+}
+
+// Retention the app does not enforce itself: kept photo originals expire here (the app deletes them at once when
+// the setting is 0), and fan upload blobs older than a day are removed even if the slot cleanup timer missed them.
+resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    policy: {
+      rules: concat([
+        {
+          name: 'upload-slots-backstop'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: { blobTypes: ['blockBlob'], prefixMatch: ['submission-uploads/'] }
+            actions: { baseBlob: { delete: { daysAfterCreationGreaterThan: 1 } }, snapshot: { delete: { daysAfterCreationGreaterThan: 1 } } }
+          }
+        }
+      ], keepPhotoOriginalsDays > 0 ? [
+        {
+          name: 'photo-originals-retention'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: { blobTypes: ['blockBlob'], prefixMatch: ['submission-originals/image/'] }
+            actions: { baseBlob: { delete: { daysAfterCreationGreaterThan: keepPhotoOriginalsDays } } }
+          }
+        }
+      ] : [])
+    }
   }
 }
 

@@ -30,13 +30,14 @@ public sealed record SubmissionConsent(string? RulesVersion, DateTimeOffset Rule
     DateTimeOffset AgeConfirmedAt, bool MarketingOptIn, DateTimeOffset? MarketingOptInAt);
 
 /// <summary>The upload slot: the one blob the fan may write, what they declared and what the server found.</summary>
-/// <remarks>The SAS stays valid until expiry, so the fan could overwrite the blob after "complete": <see cref="BlobETag"/>
-/// pins the version that was checked, and every later read requires it.</remarks>
+/// <remarks>The fan's SAS can only create the blob once, and at "complete" the checked version is copied to the server's
+/// originals container; <see cref="BlobETag"/> is that copy's version, and every later read requires it.</remarks>
 public sealed record UploadInfo(string BlobName, string DeclaredContentType, long DeclaredSize, DateTimeOffset ExpiresAt,
     long? Size = null, string? ContentType = null, DateTimeOffset? CompletedAt = null, string? BlobETag = null);
 
-/// <summary>Display derivatives (public container); the original stays private.</summary>
-public sealed record MediaInfo(int Width, int Height, string SmallBlob, string LargeBlob);
+/// <summary>Display derivatives in the private derivatives container. <see cref="PublicToken"/> is set while the entry is
+/// published (approved, shown): its derivatives are then copied to the public container under names with that token.</summary>
+public sealed record MediaInfo(int Width, int Height, string SmallBlob, string LargeBlob, string? PublicToken = null);
 
 public sealed record LabelOrder(string? BatchId = null, DateTimeOffset? BatchedAt = null, string? Carrier = null,
     string? TrackingNumber = null, DateTimeOffset? ShippedAt = null);

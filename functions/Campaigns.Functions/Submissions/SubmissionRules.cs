@@ -125,7 +125,7 @@ public static partial class SubmissionRules
     {
         var locale = input.Locale ?? campaign.Locales.FirstOrDefault();
         UploadInfo? upload = input.Upload is { } u
-            ? new UploadInfo($"{campaign.Id}/{id}/original", u.ContentType, u.Size, now.AddMinutes(o.UploadSlotMinutes))
+            ? new UploadInfo(UploadBlobName(campaign.Id, id), u.ContentType, u.Size, now.AddMinutes(o.UploadSlotMinutes))
             : null;
         var status = upload is null ? Statuses.Pending : Statuses.AwaitingUpload;
         return new Entry(campaign.Id, id, fanId, input.Kind, status, now, now, upload is null ? now : null, locale,
@@ -144,20 +144,34 @@ public static partial class SubmissionRules
         return null;
     }
 
-    /// <summary>Checks the uploaded blob by its real size and sniffed bytes; returns the completed entry or a problem.</summary>
+    /// <summary>The real stored size against the limit and the size the fan declared (checked before the server copies the blob).</summary>
+    public static ApiProblem? SizeProblem(Entry e, long? blobSize, SubmissionsOptions o)
+    {
+        if (blobSize is null) return ApiProblem.Conflict("upload_missing", "Nothing was uploaded yet: PUT the file to the upload URL first.");
+        var max = e.Kind == Kinds.Video ? o.MaxVideoBytes : o.MaxPhotoBytes;
+        if (blobSize > max) return new ApiProblem(413, "upload_too_large", "The file is too large.", $"At most {max} bytes.");
+        if (blobSize == 0) return new ApiProblem(415, "unsupported_content_type", "The file is empty.");
+        // The limit was checked against the declaration; a different real size is a different file.
+        if (blobSize != e.Upload!.DeclaredSize)
+            return new ApiProblem(blobSize > e.Upload.DeclaredSize ? 413 : 400, "upload_size_mismatch", "The file is not the size that was declared.",
+                $"{e.Upload.DeclaredSize} bytes were declared, {blobSize} were uploaded. Start a new submission with the file's real size.");
+        return null;
+    }
+
+    /// <summary>Checks the server's copy of the upload by its real size and sniffed bytes; returns the completed entry or a problem.</summary>
     public static (Entry? Entry, ApiProblem? Problem) Complete(Entry e, long? blobSize, string? sniffed, SubmissionsOptions o, DateTimeOffset now, string? blobETag = null)
     {
-        if (blobSize is null) return (null, ApiProblem.Conflict("upload_missing", "Nothing was uploaded yet: PUT the file to the upload URL first."));
+        if (SizeProblem(e, blobSize, o) is { } sizeProblem) return (null, sizeProblem);
         var video = e.Kind == Kinds.Video;
-        var max = video ? o.MaxVideoBytes : o.MaxPhotoBytes;
-        if (blobSize > max) return (null, new ApiProblem(413, "upload_too_large", "The file is too large.", $"At most {max} bytes."));
-        if (blobSize == 0) return (null, new ApiProblem(415, "unsupported_content_type", "The file is empty."));
         if (sniffed is ContentSniffer.Heic)
             return (null, new ApiProblem(415, "heic_not_supported", "HEIC photos are not supported.", "Send a JPEG, PNG or WebP."));
         var allowed = video ? ContentSniffer.IsVideoKind(sniffed) : ContentSniffer.IsImageKind(sniffed);
         if (!allowed)
             return (null, new ApiProblem(415, "unsupported_content_type", "The file's content is not an accepted type.",
                 video ? "Upload an MP4, MOV or WebM video." : "Upload a JPEG, PNG or WebP photo."));
+        if (sniffed != e.Upload!.DeclaredContentType)
+            return (null, new ApiProblem(415, "content_type_mismatch", "The file's content is not the type that was declared.",
+                $"{e.Upload.DeclaredContentType} was declared; the file is {sniffed}."));
         var upload = e.Upload! with { Size = blobSize, ContentType = sniffed, CompletedAt = now, BlobETag = blobETag };
         return (e with
         {
@@ -181,6 +195,32 @@ public static partial class SubmissionRules
         => e.Status == Statuses.AwaitingUpload && e.Upload is { } u && u.ExpiresAt <= now
             ? e with { Status = Statuses.Expired, ReasonCode = "upload_not_completed", ReasonText = "The upload was not completed in time.", UpdatedAt = now }
             : null;
+
+    /// <summary>Entries a fan already has in the campaign count against the quota; slots that expired unused do not.</summary>
+    public static ApiProblem? Quota(int entriesSoFar, SubmissionsOptions o)
+        => entriesSoFar >= o.MaxEntriesPerFan
+            ? ApiProblem.Conflict("submission_quota_reached", $"You have reached this campaign's limit of {o.MaxEntriesPerFan} submissions.")
+            : null;
+
+    public static string UploadBlobName(string campaignId, string entryId) => $"{campaignId}/{entryId}/original";
+
+    /// <summary>The server's copy, by prefix "image/" or "video/": a lifecycle rule can then expire kept photo originals without touching videos.</summary>
+    public static string OriginalName(Entry e) => (e.Kind == Kinds.Video ? "video/" : "image/") + e.Upload!.BlobName;
+
+    /// <summary>Public derivative names carry the publication token: a withdrawn name is never used again.</summary>
+    public static string PublicName(Entry e, string token, int box) => $"{PublicPrefix(e)}{token}/{box}.jpg";
+    public static string PublicPrefix(Entry e) => $"{e.CampaignId}/{e.EntryId}/";
+
+    /// <summary>
+    /// Publication follows the gallery: an entry that is shown gets a fresh token (<paramref name="newToken"/>) if it
+    /// has none, one that is not shown (rejected, hidden, pending again, owner blocked) loses it.
+    /// </summary>
+    public static Entry Published(Entry e, string newToken) => e.Media switch
+    {
+        { PublicToken: null } m when e.InGallery => e with { Media = m with { PublicToken = newToken } },
+        { PublicToken: not null } m when !e.InGallery => e with { Media = m with { PublicToken = null } },
+        _ => e,
+    };
 
     public static readonly string[] ModerationStatuses = [Statuses.Approved, Statuses.Rejected, Statuses.Hidden, Statuses.Pending];
 

@@ -78,8 +78,7 @@ public sealed class SubmissionStore(StorageClients storage)
             await Table.UpsertEntityAsync(Doc(gallery, GalleryRow(e), e, e), TableUpdateMode.Replace, ct);
         else
             await IgnoreMissing(Table.DeleteEntityAsync(gallery, GalleryRow(e), ETag.All, ct));
-        if (e.Status != Statuses.AwaitingUpload && e.Upload is not null)
-            await IgnoreMissing(Table.DeleteEntityAsync(SlotPartition(e.EntryId), SlotRow(e), ETag.All, ct));
+        // The slot row stays after "complete": the SAS is valid until expiry, and the cleanup timer then deletes whatever the fan left.
         if (e.Kind == Kinds.Label)
         {
             var waiting = e.Status == Statuses.Approved && !e.OwnerHidden && e.Order?.BatchId is null;

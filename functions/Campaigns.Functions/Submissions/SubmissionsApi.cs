@@ -25,7 +25,7 @@ public static class SubmissionsApi
         s.AddOptions<SubmissionsOptions>().Bind(builder.Configuration.GetSection("Submissions")).ValidateOnStart();
         s.AddSingleton<IValidateOptions<SubmissionsOptions>, SubmissionsOptionsValidator>();
         s.AddTable(SubmissionStore.TableName);
-        foreach (var c in new[] { MediaStorage.UploadsContainer, MediaStorage.MediaContainer, MediaStorage.PreviewsContainer, MediaStorage.PrintContainer, MediaStorage.TemplatesContainer })
+        foreach (var c in new[] { MediaStorage.UploadsContainer, MediaStorage.OriginalsContainer, MediaStorage.DerivativesContainer, MediaStorage.MediaContainer, MediaStorage.PreviewsContainer, MediaStorage.PrintContainer, MediaStorage.TemplatesContainer })
             s.AddContainer(c);
         s.AddSingleton(_ => TextSafety.Bundled);
         s.AddSingleton<SubmissionStore>();
@@ -68,14 +68,16 @@ public static class SubmissionsApi
         {
             if (campaignId is not null && !CampaignRules.IdPattern().IsMatch(campaignId)) return ApiProblem.Validation("campaignId", "Not a campaign id.").ToResult();
             var (items, next) = await service.Store.ListOwnAsync(user.Subject(), campaignId, Math.Clamp(pageSize ?? 50, 1, 200), continuation, ct);
-            return Results.Ok(new { items = items.Select(service.OwnView), continuation = next });
-        }).WithSummary("The caller's own submissions with status and reason.");
+            var views = new List<OwnEntryView>();
+            foreach (var e in items) views.Add(await service.OwnViewAsync(e, ct));
+            return Results.Ok(new { items = views, continuation = next });
+        }).WithSummary("The caller's own submissions with status and reason; media not yet public through short-lived read URLs.");
 
         me.MapGet("/submissions/{campaignId}/{entryId}", async (string campaignId, string entryId, ClaimsPrincipal user, SubmissionService service, CancellationToken ct) =>
             await service.GetOwnAsync(campaignId, entryId, user.Subject(), ct) is { } e
-                ? Results.Ok(service.OwnView(e))
+                ? Results.Ok(await service.OwnViewAsync(e, ct))
                 : ApiProblem.NotFound("submission_not_found", "The submission").ToResult())
-            .WithSummary("One of the caller's submissions (someone else's reads as not found).");
+            .WithSummary("One of the caller's submissions (someone else's reads as not found); pending media through short-lived read URLs.");
 
         me.MapGet("/label-orders", async (ClaimsPrincipal user, SubmissionService service, string? campaignId, int? pageSize, string? continuation, CancellationToken ct) =>
         {
@@ -190,6 +192,11 @@ public sealed class SubmissionService(
         var (consent, consentProblem) = SubmissionRules.Consent(campaign!, input.Consent, now);
         if (consentProblem is not null) throw new ProblemException(consentProblem);
 
+        // Counted, then created: two submissions at the same instant may pass one over the limit, which a quota tolerates.
+        var soFar = 0;
+        await foreach (var own in store.OwnInCampaignAsync(fanId, campaignId, ct)) if (own.Status != Statuses.Expired) soFar++;
+        if (SubmissionRules.Quota(soFar, O) is { } quota) throw new ProblemException(quota);
+
         var settings = await SettingsAsync(campaignId, ct);
         var locale = input.Locale ?? campaign!.Locales.FirstOrDefault();
         var verdict = SubmissionRules.Safety(safety, input, locale, settings, GlobalBrandTerms);
@@ -221,7 +228,7 @@ public sealed class SubmissionService(
                 logger.LogWarning(e, "Review request for {CampaignId}/{EntryId} failed; the back-up message will retry", campaignId, entry.EntryId);
             }
         }
-        return (OwnView(entry), ticket);
+        return (await OwnViewAsync(entry, ct), ticket);
     }
 
     public async Task<OwnEntryView> CompleteAsync(string campaignId, string entryId, string fanId, CancellationToken ct)
@@ -232,13 +239,23 @@ public sealed class SubmissionService(
         if (SubmissionRules.CanComplete(found?.Entry, fanId) is { } refused) throw new ProblemException(refused);
         var (entry, etag) = found!.Value;
 
-        var (size, head, blobETag) = await media.ProbeUploadAsync(entry.Upload!.BlobName, ct);
-        var now = time.GetUtcNow();
-        var (completed, problem) = SubmissionRules.Complete(entry, size, size is null ? null : ContentSniffer.Sniff(head), O, now, blobETag);
-        if (problem is not null)
+        var name = entry.Upload!.BlobName;
+        var (size, uploadETag) = await media.ProbeUploadAsync(name, ct);
+        // Size first, from the properties: an oversized or mis-declared file is refused before it is copied.
+        if (SubmissionRules.SizeProblem(entry, size, O) is { } sizeProblem)
         {
             // A refused file is removed so the slot can take another attempt while the SAS is valid.
-            if (size is not null) await media.DeleteOriginalAsync(entry.Upload.BlobName, ct);
+            if (size is not null) await media.DeleteUploadAsync(name, ct);
+            throw new ProblemException(sizeProblem);
+        }
+        var original = SubmissionRules.OriginalName(entry);
+        var (copySize, head, copyETag) = await media.TakeUploadAsync(name, original, uploadETag!, ct);
+        var now = time.GetUtcNow();
+        var (completed, problem) = SubmissionRules.Complete(entry, copySize, ContentSniffer.Sniff(head), O, now, copyETag);
+        if (problem is not null)
+        {
+            await media.DeleteOriginalAsync(original, ct);
+            await media.DeleteUploadAsync(name, ct);
             throw new ProblemException(problem);
         }
 
@@ -253,7 +270,10 @@ public sealed class SubmissionService(
             throw new ProblemException(ApiProblem.Conflict("already_completed", "This upload was already completed."));
         }
         if (completed.Status == Statuses.Pending) await SendToReviewAsync(completed, ct);
-        return OwnView(completed);
+        // The fan's blob is no longer needed; if this fails, the slot cleanup deletes it at expiry.
+        try { await media.DeleteUploadAsync(name, ct); }
+        catch (RequestFailedException e) { logger.LogWarning(e, "Upload blob of {CampaignId}/{EntryId} left for the slot cleanup", campaignId, entryId); }
+        return await OwnViewAsync(completed, ct);
     }
 
     /// <summary>Queue handler. Bad images end as rejected entries; storage faults throw so the message is retried, then poisoned.</summary>
@@ -269,8 +289,8 @@ public sealed class SubmissionService(
             throw new InvalidOperationException($"Entry {entry.EntryId} is not recorded as completed yet; retrying.");
         if (entry.Status == Statuses.Processing)
         {
-            var data = await media.DownloadOriginalAsync(entry.Upload!.BlobName, entry.Upload.BlobETag, ct);
-            // Gone or overwritten after "complete" (the SAS was still valid): that is the fan's doing, not a fault to retry.
+            var data = await media.DownloadOriginalAsync(SubmissionRules.OriginalName(entry), entry.Upload!.BlobETag, ct);
+            // The server's copy is gone (erased, or retention ended before a redelivery): nothing to process.
             if (data is null)
             {
                 var changed = SubmissionRules.Processed(entry, ImageOutcome.Refused("upload_changed", "The file changed after it was submitted. Please submit it again."), null, time.GetUtcNow());
@@ -287,37 +307,49 @@ public sealed class SubmissionService(
             if (outcome.Ok)
             {
                 var prefix = $"{entry.CampaignId}/{entry.EntryId}/";
+                // Private until approved: the public container gets copies only while the entry is published.
                 foreach (var d in outcome.Derivatives)
-                    await media.PutAsync(MediaStorage.MediaContainer, prefix + d.Box + ".jpg", d.Jpeg, "image/jpeg", ct);
+                    await media.PutAsync(MediaStorage.DerivativesContainer, prefix + d.Box + ".jpg", d.Jpeg, "image/jpeg", ct);
                 info = new MediaInfo(outcome.Width, outcome.Height, prefix + ImagePipeline.Small + ".jpg", prefix + ImagePipeline.Large + ".jpg");
             }
             var next = SubmissionRules.Processed(entry, outcome, info, time.GetUtcNow());
             try { await store.ReplaceAsync(next, found.ETag, ct); }
             catch (RequestFailedException e) when (e.Status == 412) { throw new InvalidOperationException("Entry changed while processing; retrying.", e); }
             entry = next;
+            // Derivatives made (or the image refused): the original is not needed unless a retention period keeps it.
+            // (Kept ones are deleted by the storage lifecycle rule on "submission-originals/image/", infra-bicep/modules/storage.bicep.)
+            if (O.KeepPhotoOriginalsDays == 0) await media.DeleteOriginalAsync(SubmissionRules.OriginalName(entry), ct);
             logger.LogInformation("Image {EntryId} processed: {Outcome}", entry.EntryId, outcome.ReasonCode ?? "ok");
         }
+        // A redelivery after a crash between the record and the delete finishes the delete (idempotent).
+        else if (O.KeepPhotoOriginalsDays == 0 && entry.Upload is { CompletedAt: not null } && entry.Kind != Kinds.Video)
+            await media.DeleteOriginalAsync(SubmissionRules.OriginalName(entry), ct);
         // Also on redelivery after a crash between the record and the review request (review enqueue is idempotent).
         if (entry.Status is Statuses.Pending || (entry.Status == Statuses.Rejected && entry.ReasonCode is "unreadable_image" or "image_too_large" or "unsupported_format" or "heic_not_supported"))
             await SendToReviewAsync(entry, ct);
     }
 
-    /// <summary>Timer: open slots past expiry become "expired" and any partial upload is deleted.</summary>
+    /// <summary>
+    /// Timer: every slot past expiry is closed. An entry still awaiting its upload becomes "expired"; the fan's upload
+    /// blob is deleted in every case (completed entries were copied out of it), with any lease broken and any snapshot
+    /// deleted, so nothing the SAS allowed can keep the blob or stop this timer.
+    /// </summary>
     public async Task ExpireSlotsAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow();
         foreach (var (campaignId, entryId, row, partition) in await store.ExpiredSlotsAsync(now, 500, ct))
         {
-            var expired = await store.UpdateAsync(campaignId, entryId, e => SubmissionRules.Expire(e, now), ct);
-            if (expired is { Status: Statuses.Expired, Upload: { } u }) await media.DeleteOriginalAsync(u.BlobName, ct);
-            if (expired is null || expired.Status != Statuses.AwaitingUpload) await store.DeleteSlotRowAsync(partition, row, ct);
+            await store.UpdateAsync(campaignId, entryId, e => SubmissionRules.Expire(e, now), ct);
+            await media.DeleteUploadAsync(SubmissionRules.UploadBlobName(campaignId, entryId), ct);
+            await store.DeleteSlotRowAsync(partition, row, ct);
         }
     }
 
     private async Task SendToReviewAsync(Entry e, CancellationToken ct)
     {
         if (services.GetService<IReviewQueue>() is not { } queue) return; // without Moderation entries stay pending
-        var preview = e.Media is { } m ? media.MediaUrl(m.SmallBlob) : e.Text is { } t ? (t.Length > 200 ? t[..200] : t) : e.Title;
+        // Moderators see pending media through a read URL that outlives a review backlog (a user-delegation key lasts at most 7 days).
+        var preview = e.Media is not null ? (await media.PrivateUrlsAsync(e, TimeSpan.FromDays(6), ct))!.Small : e.Text is { } t ? (t.Length > 200 ? t[..200] : t) : e.Title;
         var safetyOutcome = e.Status == Statuses.Rejected ? SafetyOutcomes.Reject : e.Safety ?? SafetyOutcomes.Allow;
         await queue.EnqueueAsync(new ReviewRequest(e.CampaignId, e.EntryId, e.OwnerFanId, e.Kind, e.Locale, e.SubmittedAt ?? e.CreatedAt,
             safetyOutcome, e.Status == Statuses.Rejected ? e.ReasonCode : e.SafetyReason, e.Flags ?? [], preview), ct);
@@ -329,10 +361,11 @@ public sealed class SubmissionService(
         return await store.GetAsync(campaignId, entryId, ct) is { } f && f.Entry.OwnerFanId == fanId ? f.Entry : null;
     }
 
-    public OwnEntryView OwnView(Entry e) => OwnEntryView.Of(e, media.Urls(e));
+    public async Task<OwnEntryView> OwnViewAsync(Entry e, CancellationToken ct)
+        => OwnEntryView.Of(e, await media.PrivateUrlsAsync(e, MediaStorage.OwnerReadLifetime, ct));
 
     public GalleryItem GalleryView(Entry e) => new(e.EntryId, e.Kind, e.SubmittedAt ?? e.CreatedAt, e.Locale, e.Title, e.Text,
-        e.Text is null ? null : WebUtility.HtmlEncode(e.Text).Replace("\n", "<br>"), media.Urls(e));
+        e.Text is null ? null : WebUtility.HtmlEncode(e.Text).Replace("\n", "<br>"), media.PublicUrls(e));
 
     // IEntryDirectory
     public async Task<EntryInfo?> GetAsync(string campaignId, string entryId, CancellationToken ct)
@@ -356,15 +389,21 @@ public sealed class SubmissionService(
         if (!CampaignRules.IdPattern().IsMatch(campaignId) || !SubmissionRules.EntryIdPattern().IsMatch(entryId))
             throw new ProblemException(ApiProblem.NotFound("entry_not_found", "The entry"));
         ApiProblem? problem = null;
+        var token = NewPublicToken();
         var updated = await store.UpdateAsync(campaignId, entryId, e =>
         {
             var (next, p) = SubmissionRules.Moderate(e, decision);
             problem = p;
-            return next;
+            return next is null ? null : SubmissionRules.Published(next, token);
         }, ct);
         if (updated is null) throw new ProblemException(ApiProblem.NotFound("entry_not_found", "The entry"));
         if (problem is not null) throw new ProblemException(problem);
+        // After the record: withdrawal deletes the public blobs; a repeated decision repairs a sync that failed half-way.
+        await media.SyncPublicAsync(updated, ct);
     }
+
+    /// <summary>Unguessable, so a public name cannot be found before it is published, nor reused after.</summary>
+    private static string NewPublicToken() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
 
     public async Task<int> SetOwnerHiddenAsync(string campaignId, string fanId, bool hidden, CancellationToken ct)
     {
@@ -374,7 +413,9 @@ public sealed class SubmissionService(
         foreach (var id in ids)
         {
             var now = time.GetUtcNow();
-            var r = await store.UpdateAsync(campaignId, id, e => e.OwnerHidden == hidden ? null : e with { OwnerHidden = hidden, UpdatedAt = now }, ct);
+            var token = NewPublicToken();
+            var r = await store.UpdateAsync(campaignId, id, e => e.OwnerHidden == hidden ? null : SubmissionRules.Published(e with { OwnerHidden = hidden, UpdatedAt = now }, token), ct);
+            if (r is not null) await media.SyncPublicAsync(r, ct);
             if (r?.OwnerHidden == hidden) changed++;
         }
         return changed;

@@ -35,6 +35,10 @@ public sealed class SubmissionsOptions
     public int PreviewsPerMinute { get; set; } = 30;
     /// <summary>Delay of the back-up message that re-sends a text entry to review if the direct request was interrupted.</summary>
     public int ReviewRetryDelaySeconds { get; set; } = 30;
+    /// <summary>Submissions one fan may make per campaign (slots that expired unused do not count).</summary>
+    public int MaxEntriesPerFan { get; set; } = 20;
+    /// <summary>Days a photo's original is kept (private) after its derivatives are made; 0: deleted at once.</summary>
+    public int KeepPhotoOriginalsDays { get; set; }
     /// <summary>Queue of image-processing (and review back-up) messages.</summary>
     public string ImagesQueue { get; set; } = SubmissionsApi.ImagesQueue;
 }
@@ -62,6 +66,8 @@ public sealed class SubmissionsOptionsValidator : IValidateOptions<SubmissionsOp
         if (!Platform.StorageNames.IsQueueName(o.ImagesQueue))
             errors.Add("Setting 'Submissions__ImagesQueue' must be a valid queue name (3–63 lowercase letters, digits, single hyphens).");
         if (o.ReviewRetryDelaySeconds is < 1 or > 600) errors.Add("Setting 'Submissions__ReviewRetryDelaySeconds' must be between 1 and 600.");
+        if (o.MaxEntriesPerFan is < 1 or > 10_000) errors.Add("Setting 'Submissions__MaxEntriesPerFan' must be between 1 and 10000.");
+        if (o.KeepPhotoOriginalsDays is < 0 or > 365) errors.Add("Setting 'Submissions__KeepPhotoOriginalsDays' must be between 0 and 365.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

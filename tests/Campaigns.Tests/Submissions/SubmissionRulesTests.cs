@@ -68,12 +68,16 @@ public sealed class SubmissionRulesTests
         Assert.Null(SubmissionRules.CanComplete(e, "fan-1"));
         Assert.Equal("upload_missing", SubmissionRules.Complete(e, null, null, O, Now).Problem!.Code);
         Assert.Equal("upload_too_large", SubmissionRules.Complete(e, O.MaxPhotoBytes + 1, ContentSniffer.Jpeg, O, Now).Problem!.Code);
-        Assert.Equal("unsupported_content_type", SubmissionRules.Complete(e, 100, null, O, Now).Problem!.Code);
-        Assert.Equal("unsupported_content_type", SubmissionRules.Complete(e, 100, ContentSniffer.Mp4, O, Now).Problem!.Code);
-        Assert.Equal("heic_not_supported", SubmissionRules.Complete(e, 100, ContentSniffer.Heic, O, Now).Problem!.Code);
-        var (done, _) = SubmissionRules.Complete(e, 100, ContentSniffer.Png, O, Now);
+        Assert.Equal("unsupported_content_type", SubmissionRules.Complete(e, 1000, null, O, Now).Problem!.Code);
+        Assert.Equal("unsupported_content_type", SubmissionRules.Complete(e, 1000, ContentSniffer.Mp4, O, Now).Problem!.Code);
+        Assert.Equal("heic_not_supported", SubmissionRules.Complete(e, 1000, ContentSniffer.Heic, O, Now).Problem!.Code);
+        // The real file against the declaration (1000 bytes, image/jpeg): size and type must match.
+        Assert.Equal((413, "upload_size_mismatch"), (SubmissionRules.Complete(e, 259_494, ContentSniffer.Jpeg, O, Now).Problem!.Status, SubmissionRules.Complete(e, 259_494, ContentSniffer.Jpeg, O, Now).Problem!.Code));
+        Assert.Equal("upload_size_mismatch", SubmissionRules.SizeProblem(e, 999, O)!.Code);
+        Assert.Equal("content_type_mismatch", SubmissionRules.Complete(e, 1000, ContentSniffer.Png, O, Now).Problem!.Code);
+        var (done, _) = SubmissionRules.Complete(e, 1000, ContentSniffer.Jpeg, O, Now);
         Assert.Equal(Statuses.Processing, done!.Status);
-        Assert.Equal(ContentSniffer.Png, done.Upload!.ContentType);
+        Assert.Equal(ContentSniffer.Jpeg, done.Upload!.ContentType);
         Assert.Equal("already_completed", SubmissionRules.CanComplete(done, "fan-1")!.Code);
     }
 
@@ -85,7 +89,31 @@ public sealed class SubmissionRulesTests
         var expired = SubmissionRules.Expire(e, e.Upload.ExpiresAt)!;
         Assert.Equal(Statuses.Expired, expired.Status);
         Assert.Equal("upload_slot_expired", SubmissionRules.CanComplete(expired, "fan-1")!.Code);
-        Assert.Null(SubmissionRules.Expire(SubmissionRules.Complete(e, 10, ContentSniffer.Jpeg, O, Now).Entry!, Now.AddDays(1)));
+        Assert.Null(SubmissionRules.Expire(SubmissionRules.Complete(e, 1000, ContentSniffer.Jpeg, O, Now).Entry!, Now.AddDays(1)));
+    }
+
+    [Fact]
+    public void The_quota_counts_the_fans_entries_against_the_setting()
+    {
+        Assert.Null(SubmissionRules.Quota(O.MaxEntriesPerFan - 1, O));
+        Assert.Equal("submission_quota_reached", SubmissionRules.Quota(O.MaxEntriesPerFan, O)!.Code);
+    }
+
+    [Fact]
+    public void Only_a_shown_entry_is_published_and_each_publication_has_a_new_token()
+    {
+        var pending = SubmissionRules.Complete(NewPhoto(), 1000, ContentSniffer.Jpeg, O, Now).Entry! with
+        {
+            Status = Statuses.Pending, Media = new MediaInfo(1080, 540, "c/e/320.jpg", "c/e/1080.jpg"),
+        };
+        Assert.Null(SubmissionRules.Published(pending, "t1").Media!.PublicToken);
+        var approved = SubmissionRules.Published(pending with { Status = Statuses.Approved }, "t1");
+        Assert.Equal("t1", approved.Media!.PublicToken);
+        Assert.Equal("t1", SubmissionRules.Published(approved, "t2").Media!.PublicToken);   // stays while shown
+        foreach (var withdrawn in new[] { approved with { Status = Statuses.Rejected }, approved with { Status = Statuses.Hidden }, approved with { OwnerHidden = true } })
+            Assert.Null(SubmissionRules.Published(withdrawn, "t3").Media!.PublicToken);
+        Assert.Equal("t4", SubmissionRules.Published(SubmissionRules.Published(approved with { Status = Statuses.Rejected }, "x") with { Status = Statuses.Approved }, "t4").Media!.PublicToken);
+        Assert.Equal($"{approved.CampaignId}/{approved.EntryId}/t1/1080.jpg", SubmissionRules.PublicName(approved, "t1", 1080));
     }
 
     [Fact]

@@ -44,7 +44,7 @@ public sealed class SubmissionsApiTests
         var (entryId, url, created) = await Submit.CreateAsync(fan, campaignId, Submit.Photo(jpeg.Length));
         Assert.Equal("awaiting_upload", created.GetProperty("submission").GetProperty("status").GetString());
         Assert.Equal("BlockBlob", created.GetProperty("upload").GetProperty("headers").GetProperty("x-ms-blob-type").GetString());
-        Assert.Contains("sp=cw", url);                                     // create + write only
+        Assert.Contains("sp=c&", url);                                     // create once, nothing else
         Assert.Contains("sr=b", url);                                      // exactly one blob
         Assert.Equal(201, (int)(await Submit.PutBlobAsync(url!, jpeg)).StatusCode);
 
@@ -59,7 +59,7 @@ public sealed class SubmissionsApiTests
         // 2400×1200 stored with orientation 6 is a portrait photo: the large derivative is 540×1080.
         Assert.Equal((540, 1080), (processed.GetProperty("media").GetProperty("width").GetInt32(), processed.GetProperty("media").GetProperty("height").GetInt32()));
 
-        // Derivatives are public and clean; the original is not readable without a SAS.
+        // The owner reads the (private until approved) derivatives; they are clean; the original is not readable without a SAS.
         using var anon = new HttpClient();
         var smallBytes = await anon.GetByteArrayAsync(small);
         using (var img = Image.NewFromBuffer(smallBytes))
@@ -79,7 +79,9 @@ public sealed class SubmissionsApiTests
         var gallery = await (await app.Client.GetAsync($"/api/public/campaigns/{campaignId}/gallery")).Json();
         var item = Assert.Single(gallery.GetProperty("items").EnumerateArray());
         Assert.Equal(entryId, item.GetProperty("entryId").GetString());
-        Assert.Equal(small, item.GetProperty("media").GetProperty("small").GetString());
+        var published = (await (await fan.GetAsync($"/api/me/submissions/{campaignId}/{entryId}")).Json()).GetProperty("media").GetProperty("small").GetString()!;
+        Assert.Equal(published, item.GetProperty("media").GetProperty("small").GetString());
+        Assert.Equal(smallBytes, await anon.GetByteArrayAsync(published));
         var fields = item.EnumerateObject().Select(p => p.Name).ToArray();
         Assert.DoesNotContain("ownerFanId", fields);
         Assert.DoesNotContain("consent", fields);
@@ -152,6 +154,7 @@ public sealed class SubmissionsApiTests
         Assert.Equal(403, (int)(await Submit.PutBlobAsync(otherEntry, jpeg)).StatusCode);
 
         Assert.Equal(201, (int)(await Submit.PutBlobAsync(url, jpeg, origin: "https://microsite.example")).StatusCode);
+        Assert.Equal(403, (int)(await Submit.PutBlobAsync(url, TestImages.Html)).StatusCode);     // create once: no overwrite
         using var http = new HttpClient();
         Assert.Equal(403, (int)(await http.GetAsync(url)).StatusCode);           // no read permission
         using (var del = new HttpRequestMessage(HttpMethod.Delete, url))
@@ -289,7 +292,7 @@ public sealed class SubmissionsApiTests
         Assert.True(jpeg.Length < 4096);
         var (id, url, _) = await Submit.CreateAsync(fan, campaignId, Submit.Photo(jpeg.Length));
         await (await Submit.CompleteAsync(fan, campaignId, id)).Problem(409, "upload_missing");
-        await Submit.PutBlobAsync(url!, TestImages.Html);                    // HTML declared as a JPEG
+        await Submit.PutBlobAsync(url!, TestImages.Html.Concat(new byte[jpeg.Length - TestImages.Html.Length]).ToArray()); // HTML declared as a JPEG
         await (await Submit.CompleteAsync(fan, campaignId, id)).Problem(415, "unsupported_content_type");
         await Submit.PutBlobAsync(url!, new byte[5000].Select((_, i) => i < 3 ? new byte[] { 0xFF, 0xD8, 0xFF }[i] : (byte)0).ToArray());
         await (await Submit.CompleteAsync(fan, campaignId, id)).Problem(413, "upload_too_large");
@@ -322,7 +325,7 @@ public sealed class SubmissionsApiTests
         Assert.Equal("video", RecordingReviewQueue.Seen[id].Kind);
 
         // A JPEG is not a video, whatever it was declared as.
-        var (id2, url2, _) = await Submit.CreateAsync(fan, campaignId, new { kind = "video", consent = Submit.Consent, upload = new { contentType = "video/mp4", size = 1000 } });
+        var (id2, url2, _) = await Submit.CreateAsync(fan, campaignId, new { kind = "video", consent = Submit.Consent, upload = new { contentType = "video/mp4", size = TestImages.TaggedJpeg().Length } });
         await Submit.PutBlobAsync(url2!, TestImages.TaggedJpeg(), "video/mp4");
         await (await Submit.CompleteAsync(fan, campaignId, id2)).Problem(415, "unsupported_content_type");
     }
@@ -344,18 +347,21 @@ public sealed class SubmissionsApiTests
     }
 
     [Fact]
-    public async Task The_checked_version_of_an_upload_is_pinned_so_an_overwrite_through_the_still_valid_sas_is_not_processed()
+    public async Task The_checked_version_is_copied_out_of_the_fans_reach_and_pinned()
     {
         await using var app = await TestApp.StartAsync(Submit.WithReviewQueue());
         var media = app.Service<MediaStorage>();
         var blobName = $"pin-test/{Guid.NewGuid():N}/original";
         var jpeg = TestImages.TaggedJpeg();
         await media.Uploads.GetBlobClient(blobName).UploadAsync(BinaryData.FromBytes(jpeg));
-        var (size, head, etag) = await media.ProbeUploadAsync(blobName, CancellationToken.None);
-        Assert.Equal((jpeg.Length, ContentSniffer.Jpeg), (size, ContentSniffer.Sniff(head)));
-        Assert.Equal(jpeg, (await media.DownloadOriginalAsync(blobName, etag, CancellationToken.None))?.ToArray());
+        var (size, etag) = await media.ProbeUploadAsync(blobName, CancellationToken.None);
+        var (copied, head, copyETag) = await media.TakeUploadAsync(blobName, "image/" + blobName, etag!, CancellationToken.None);
+        Assert.Equal((jpeg.Length, jpeg.Length, ContentSniffer.Jpeg), (size, copied, ContentSniffer.Sniff(head)));
 
+        // Whatever happens to the fan's blob afterwards, the server's copy is what was checked.
         await media.Uploads.GetBlobClient(blobName).UploadAsync(BinaryData.FromBytes(TestImages.Html), overwrite: true);
-        Assert.Null(await media.DownloadOriginalAsync(blobName, etag, CancellationToken.None));
+        Assert.Equal(jpeg, (await media.DownloadOriginalAsync("image/" + blobName, copyETag, CancellationToken.None))?.ToArray());
+        // A version other than the one checked is not copied.
+        await Assert.ThrowsAsync<ProblemException>(() => media.TakeUploadAsync(blobName, "image/" + blobName, etag!, CancellationToken.None));
     }
 }
