@@ -33,6 +33,19 @@ public sealed record WinnerStatusInput(WinnerStatus Status);
 
 public sealed record PromoteInput(string Reason, string? Note = null);
 
+/// <summary>
+/// A request applied with an Idempotency-Key, kept in the draw's document so it commits in the same write as the
+/// change: a retry finds it and is answered without a second change. <see cref="Fingerprint"/> is a hash of the route
+/// and body, so the same key sent with another request is recognised.
+/// </summary>
+public sealed record AppliedRequest(string Key, string Fingerprint, DateTimeOffset At);
+
+/// <summary>
+/// A winner notification recorded in the same write as the selection or promotion it announces (outbox), so a
+/// crash before it is queued cannot lose it; removed once the queue accepted it.
+/// </summary>
+public sealed record PendingNotice(string Event, int Position, string Pid, string FanId, string? EntryId, DateTimeOffset At);
+
 /// <summary>A selected person: pseudonymous id (public) and who it is (admins only).</summary>
 public sealed record SelectedCandidate(string Pid, string FanId, string? EntryId);
 
@@ -75,4 +88,6 @@ public sealed record DrawState(
     int AlternatesUsed = 0,
     List<DrawRecordEvent>? Events = null,
     Dictionary<string, int>? Excluded = null,
-    string? RulesSha256 = null);
+    string? RulesSha256 = null,
+    List<AppliedRequest>? Requests = null,
+    List<PendingNotice>? Outbox = null);

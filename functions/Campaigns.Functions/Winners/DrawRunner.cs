@@ -7,16 +7,25 @@ using Microsoft.Extensions.Options;
 
 namespace Campaigns.Winners;
 
+/// <summary>Test seam: empty in production. Tests throw from a hook to stop the process between two steps.</summary>
+public sealed class WinnersFaults
+{
+    /// <summary>Called right after a draw's result is saved, before its notifications are sent.</summary>
+    public Func<DrawState, Task>? AfterDrawCommit { get; set; }
+}
+
 /// <summary>
 /// Runs a draw: checks it may run, freezes the eligible list (pseudonymous, canonical), stores it, derives the
 /// winners from the committed seed, saves the result once (ETag) and queues the winner notifications.
 /// </summary>
 public sealed class DrawRunner(DrawStore store, CampaignStore campaigns, IFanProfiles fans, IServiceProvider services,
-    WinnerNotifier notifier, IOptions<WinnersOptions> options, TimeProvider time)
+    WinnerNotifier notifier, WinnersFaults faults, IOptions<WinnersOptions> options, TimeProvider time)
 {
     private sealed record Candidate(string FanId, string? EntryId, string? Score);
 
-    public async Task<DrawState> RunAsync(string campaignId, string drawId, CancellationToken ct)
+    public const string RunOperation = "run";
+
+    public async Task<DrawState> RunAsync(string campaignId, string drawId, string? idempotencyKey, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         if (await store.GetAsync(campaignId, drawId, ct) is not { } found) throw Problem(ApiProblem.NotFound("draw_not_found", "The draw"));
@@ -42,8 +51,9 @@ public sealed class DrawRunner(DrawStore store, CampaignStore campaigns, IFanPro
         var seed = Convert.FromHexString(state.SeedHex!);
         var picked = DrawAlgorithm.Select(seed, campaignId, drawId, sha, state.External?.Value, lines, state.Winners + state.Alternates);
         var selected = picked.Select(pid => new SelectedCandidate(pid, byPid[pid].FanId, byPid[pid].EntryId)).ToList();
-        var drawn = WinnerRules.Drawn(state, selected, sha, lines.Count, lines[0].Score is not null,
-            new Dictionary<string, int>(excluded.OrderBy(kv => kv.Key, StringComparer.Ordinal)), eligibility.MinAge, eligibility.Countries, now);
+        var drawn = WinnerRules.Remember(WinnerRules.Drawn(state, selected, sha, lines.Count, lines[0].Score is not null,
+            new Dictionary<string, int>(excluded.OrderBy(kv => kv.Key, StringComparer.Ordinal)), eligibility.MinAge, eligibility.Countries, now),
+            idempotencyKey, WinnerRules.Fingerprint(RunOperation), now);
         try
         {
             await store.SaveAsync(drawn, etag, ct);
@@ -52,7 +62,8 @@ public sealed class DrawRunner(DrawStore store, CampaignStore campaigns, IFanPro
         {
             throw Problem(ApiProblem.Conflict("already_drawn", "This draw was made at the same time by another request; a draw is never re-run."));
         }
-        foreach (var slot in drawn.Slots!) await notifier.EnqueueAsync(drawn, slot, WinnerRules.SelectedEvent, ct);
+        if (faults.AfterDrawCommit is { } fault) await fault(drawn);
+        await notifier.FlushAsync(campaignId, drawId, ct);
         return drawn;
     }
 
@@ -145,22 +156,33 @@ public sealed class DrawRunner(DrawStore store, CampaignStore campaigns, IFanPro
     public static byte[] NewSeed() => RandomNumberGenerator.GetBytes(DrawAlgorithm.SeedBytes);
 }
 
-/// <summary>Lets the Episodes scheduler run due draws; a draw already made is skipped (idempotent).</summary>
-public sealed class WinnersPhaseAction(DrawStore store, DrawRunner runner, ILogger<WinnersPhaseAction> logger) : IPhaseAction
+/// <summary>
+/// Lets the Episodes scheduler run due draws; a draw already made is not re-run (idempotent). It is also the outbox
+/// sweep: a draw whose notifications were recorded but not queued (the process stopped in between) is due again at
+/// the instant it was made, and each pass sends what is still pending.
+/// </summary>
+public sealed class WinnersPhaseAction(DrawStore store, DrawRunner runner, WinnerNotifier notifier, ILogger<WinnersPhaseAction> logger) : IPhaseAction
 {
     public string Kind => "winners.draw";
 
     public async Task<IReadOnlyList<DateTimeOffset>> DueInstantsAsync(string campaignId, CancellationToken ct)
-        => (await store.ListAsync(campaignId, ct)).Where(d => d.Status != DrawStatus.Drawn).Select(d => d.CloseAt).Distinct().Order().ToList();
+        => (await store.ListAsync(campaignId, ct))
+            .Select(d => d.Status != DrawStatus.Drawn ? d.CloseAt : d.Outbox is { Count: > 0 } ? d.DrawnAt : null)
+            .OfType<DateTimeOffset>().Distinct().Order().ToList();
 
     public async Task RunAsync(string campaignId, DateTimeOffset dueAt, CancellationToken ct)
     {
         foreach (var draw in await store.ListAsync(campaignId, ct))
         {
-            if (draw.Status == DrawStatus.Drawn || draw.CloseAt > dueAt) continue;
+            if (draw.Status == DrawStatus.Drawn)
+            {
+                if (draw.Outbox is { Count: > 0 }) await notifier.FlushAsync(campaignId, draw.DrawId, ct);
+                continue;
+            }
+            if (draw.CloseAt > dueAt) continue;
             try
             {
-                await runner.RunAsync(campaignId, draw.DrawId, ct);
+                await runner.RunAsync(campaignId, draw.DrawId, null, ct);
             }
             catch (ProblemException e) when (e.Problem.Status < 500)
             {

@@ -13,17 +13,41 @@ public sealed record WinnerNotice(string DeliveryId, string Event, string Campai
 /// <summary>
 /// Winner notifications go through a queue so a slow or failing webhook never blocks the draw and is retried;
 /// receivers dedupe on webhook-id (the same delivery can arrive twice). A 3xx is a failure: redirects are not followed.
+/// They are recorded in the draw's outbox with the change they announce and sent from there (after the change, and by
+/// the scheduler's sweep), so none is lost when the process stops in between.
 /// </summary>
-public sealed class WinnerNotifier(StorageClients storage, IHttpClientFactory http, IOptions<WinnersOptions> options, TimeProvider time)
+public sealed class WinnerNotifier(StorageClients storage, DrawStore store, IHttpClientFactory http, IOptions<WinnersOptions> options, TimeProvider time)
 {
     public const string DefaultQueue = "winners-notify";
     public const string HttpClientName = "winners-webhook";
 
-    public Task EnqueueAsync(DrawState s, WinnerSlot slot, string evt, CancellationToken ct)
+    /// <summary>
+    /// Queues every notification in the draw's outbox, then records them as sent. A crash between the two sends them
+    /// again with the same delivery id (webhook-id), which receivers drop; without a webhook they are dropped unsent.
+    /// </summary>
+    public async Task FlushAsync(string campaignId, string drawId, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            if (await store.GetAsync(campaignId, drawId, ct) is not { State.Outbox: { Count: > 0 } outbox } found) return;
+            foreach (var n in outbox) await EnqueueAsync(found.State, n, ct);
+            try
+            {
+                await store.SaveAsync(WinnerRules.Sent(found.State, outbox), found.ETag, ct);
+                return;
+            }
+            catch (ProblemException) when (attempt < 3)
+            {
+                // The draw changed meanwhile (a promotion, a concurrent flush): read it again; repeats are deduped by id.
+            }
+        }
+    }
+
+    private Task EnqueueAsync(DrawState s, PendingNotice n, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(options.Value.WebhookUrl)) return Task.CompletedTask;
-        var notice = new WinnerNotice($"{s.CampaignId}/{s.DrawId}/{slot.Position}/{slot.Pid[..16]}/{evt}", evt, s.CampaignId, s.DrawId,
-            slot.Position, slot.Pid, slot.FanId, slot.EntryId, time.GetUtcNow());
+        var notice = new WinnerNotice($"{s.CampaignId}/{s.DrawId}/{n.Position}/{n.Pid[..16]}/{n.Event}", n.Event, s.CampaignId, s.DrawId,
+            n.Position, n.Pid, n.FanId, n.EntryId, n.At);
         return storage.Queue(options.Value.NotifyQueue).SendMessageAsync(JsonSerializer.Serialize(notice, JsonDefaults.Options), ct);
     }
 

@@ -12,7 +12,11 @@ public static partial class WinnerRules
     public const string SelectedEvent = "winner.selected", PromotedEvent = "winner.promoted";
     public static readonly string[] PromoteReasons = ["ineligible", "no_response", "declined"];
 
+    /// <summary>Idempotency-Keys remembered per draw; older ones fall out (a client retries within minutes, not after 50 more changes).</summary>
+    public const int KeptRequests = 50;
+
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,39}$")] public static partial Regex DrawIdPattern();
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")] public static partial Regex IdempotencyKeyPattern();
     [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$")] private static partial Regex RoundIdPattern();
     [GeneratedRegex("^[a-z0-9][a-z0-9.-]{0,31}$")] private static partial Regex SourcePattern();
 
@@ -180,6 +184,7 @@ public static partial class WinnerRules
             AlternatePool = selected.Skip(s.Winners).ToList(),
             Slots = winners.Select((w, i) => new WinnerSlot(i + 1, w.Pid, w.FanId, w.EntryId, WinnerStatus.Selected, now)).ToList(),
             Events = [],
+            Outbox = [.. s.Outbox ?? [], .. winners.Select((w, i) => new PendingNotice(SelectedEvent, i + 1, w.Pid, w.FanId, w.EntryId, now))],
         };
     }
 
@@ -224,9 +229,33 @@ public static partial class WinnerRules
             Slots = s.Slots.Select(x => x.Position == position ? promoted : x).ToList(),
             AlternatesUsed = s.AlternatesUsed + 1,
             Events = [.. s.Events ?? [], ev],
+            Outbox = [.. s.Outbox ?? [], new PendingNotice(PromotedEvent, position, next.Pid, next.FanId, next.EntryId, now)],
             UpdatedAt = now,
         });
     }
+
+    /// <summary>A short, stable hash of what a request asks for: its operation and every input that changes the outcome.</summary>
+    public static string Fingerprint(params object?[] parts)
+        => DrawAlgorithm.Sha256Hex(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", parts.Select(p => p?.ToString() ?? "\0"))))[..32];
+
+    /// <summary>
+    /// A key already applied to this draw: the same request is answered with the draw as it is (no second change);
+    /// another request under the same key is refused. Null: the key is new (or absent), decide as usual.
+    /// </summary>
+    public static Decision? Replay(DrawState s, string? key, string fingerprint)
+    {
+        if (key is null || s.Requests?.FirstOrDefault(r => r.Key == key) is not { } seen) return null;
+        return seen.Fingerprint == fingerprint ? Decision.Ok(s)
+            : Decision.Refused(422, "idempotency_key_reused", "This Idempotency-Key was used for another request on this draw; use a new key per request.");
+    }
+
+    /// <summary>The changed draw with the key it was changed under, written together so a retry can never apply it twice.</summary>
+    public static DrawState Remember(DrawState changed, string? key, string fingerprint, DateTimeOffset now)
+        => key is null ? changed : changed with { Requests = [.. (changed.Requests ?? []).TakeLast(KeptRequests - 1), new AppliedRequest(key, fingerprint, now)] };
+
+    /// <summary>The draw without the notifications the queue accepted (a later one recorded meanwhile stays).</summary>
+    public static DrawState Sent(DrawState s, IReadOnlyCollection<PendingNotice> sent)
+        => s with { Outbox = s.Outbox?.Where(n => !sent.Contains(n)).ToList() is { Count: > 0 } left ? left : null };
 
     public static string ListUrl(DrawState s) => $"/api/public/campaigns/{s.CampaignId}/draws/{s.DrawId}/eligible.txt";
 

@@ -26,6 +26,7 @@ public static class WinnersApi
         s.AddContainer(DrawStore.ContainerName);
         s.AddSingleton<DrawStore>();
         s.AddSingleton<DrawRunner>();
+        s.AddSingleton<WinnersFaults>();
         s.AddSingleton<WinnerNotifier>();
         s.AddSingleton<IPhaseAction, WinnersPhaseAction>();
         s.AddWebhookClient(WinnerNotifier.HttpClientName);
@@ -65,24 +66,37 @@ public static class WinnersApi
             => await Load(store, campaignId, drawId, ct) is { } f ? Results.Ok(StaffView(f.State)) : DrawNotFound())
             .Requires(Powers.DrawsRead).WithSummary("A draw's state, winners by position and status (no personal data).");
 
-        staff.MapPost("/{drawId}/commit", async (string campaignId, string drawId, DrawStore store, CampaignStore campaigns, TimeProvider time, CancellationToken ct) =>
+        staff.MapPost("/{drawId}/commit", async (string campaignId, string drawId, HttpRequest http, DrawStore store, WinnerNotifier notifier,
+            CampaignStore campaigns, TimeProvider time, CancellationToken ct) =>
         {
+            if (!TryKey(http, out var key, out var bad)) return bad;
             // The campaign's eligibility as it stands now is frozen into the draw and committed to with the seed.
             if (!CampaignRules.IdPattern().IsMatch(campaignId) || await campaigns.GetAsync(campaignId, ct) is not { } c) return DrawNotFound();
-            return await Change(store, campaignId, drawId, (s, now) => WinnerRules.Commit(s, c.Campaign.Eligibility, DrawRunner.NewSeed(), now), time, ct);
+            return await Change(store, notifier, campaignId, drawId, key, WinnerRules.Fingerprint("commit"),
+                (s, now) => WinnerRules.Commit(s, c.Campaign.Eligibility, DrawRunner.NewSeed(), now), time, ct);
         })
-            .Requires(Powers.DrawsRun).WithSummary("Generate the secret seed and publish its SHA-256 commitment (before the window closes).");
+            .Requires(Powers.DrawsRun).WithSummary("Generate the secret seed and publish its SHA-256 commitment (before the window closes). Idempotency-Key makes retries safe.");
 
-        staff.MapPut("/{drawId}/external", (string campaignId, string drawId, ExternalValueInput input, DrawStore store, TimeProvider time, CancellationToken ct)
-            => Change(store, campaignId, drawId, (s, now) => WinnerRules.EnterExternal(s, input.Value, now), time, ct))
+        staff.MapPut("/{drawId}/external", (string campaignId, string drawId, ExternalValueInput input, DrawStore store, WinnerNotifier notifier,
+            TimeProvider time, CancellationToken ct)
+            => Change(store, notifier, campaignId, drawId, null, "", (s, now) => WinnerRules.EnterExternal(s, input.Value, now), time, ct))
             .Requires(Powers.DrawsExternal).WithSummary("Enter the published value of the declared external randomness round.");
 
-        staff.MapPost("/{drawId}/run", async (string campaignId, string drawId, DrawRunner runner, CancellationToken ct) =>
+        staff.MapPost("/{drawId}/run", async (string campaignId, string drawId, HttpRequest http, DrawStore store, DrawRunner runner,
+            WinnerNotifier notifier, CancellationToken ct) =>
         {
-            if (!CampaignRules.IdPattern().IsMatch(campaignId) || !WinnerRules.DrawIdPattern().IsMatch(drawId)) return DrawNotFound();
-            var drawn = await runner.RunAsync(campaignId, drawId, ct);
+            if (!TryKey(http, out var key, out var bad)) return bad;
+            if (await Load(store, campaignId, drawId, ct) is not { } f) return DrawNotFound();
+            // A retry of the run that made this draw answers its record again (and sends what is still pending).
+            if (WinnerRules.Replay(f.State, key, WinnerRules.Fingerprint(DrawRunner.RunOperation)) is { } replay)
+            {
+                if (replay.Value is null) return Refusal(replay);
+                if (replay.Value.Outbox is { Count: > 0 }) await notifier.FlushAsync(campaignId, drawId, ct);
+                return Results.Ok(WinnerRules.Record(replay.Value));
+            }
+            var drawn = await runner.RunAsync(campaignId, drawId, key, ct);
             return Results.Ok(WinnerRules.Record(drawn));
-        }).Requires(Powers.DrawsRun).WithSummary("Make the draw (once, after the window closes); returns the published record.");
+        }).Requires(Powers.DrawsRun).WithSummary("Make the draw (once, after the window closes); returns the published record. Idempotency-Key makes retries safe.");
 
         staff.MapGet("/{drawId}/winners", async (string campaignId, string drawId, DrawStore store, IFanProfiles fans, StaffGrant grant,
             WorkspaceStore workspaces, TimeProvider time, CancellationToken ct) =>
@@ -104,20 +118,17 @@ public static class WinnersApi
         }).Requires(Powers.WinnerContacts).WithSummary("Winners with their contact data for fulfilment; every read is audited in the workspace.");
 
         staff.MapPut("/{drawId}/winners/{position:int}/status", (string campaignId, string drawId, int position, WinnerStatusInput input,
-            DrawStore store, TimeProvider time, CancellationToken ct)
-            => Change(store, campaignId, drawId, (s, now) => WinnerRules.SetStatus(s, position, input.Status, now), time, ct))
+            DrawStore store, WinnerNotifier notifier, TimeProvider time, CancellationToken ct)
+            => Change(store, notifier, campaignId, drawId, null, "", (s, now) => WinnerRules.SetStatus(s, position, input.Status, now), time, ct))
             .Requires(Powers.DrawsRun).WithSummary("Mark a winner contacted, claimed or fulfilled (forward only).");
 
         staff.MapPost("/{drawId}/winners/{position:int}/promote", async (string campaignId, string drawId, int position, PromoteInput input,
-            DrawStore store, WinnerNotifier notifier, IOptions<WinnersOptions> options, TimeProvider time, CancellationToken ct) =>
+            HttpRequest http, DrawStore store, WinnerNotifier notifier, IOptions<WinnersOptions> options, TimeProvider time, CancellationToken ct) =>
         {
-            var result = await Change(store, campaignId, drawId,
+            if (!TryKey(http, out var key, out var bad)) return bad;
+            return await Change(store, notifier, campaignId, drawId, key, WinnerRules.Fingerprint("promote", position, input.Reason, input.Note),
                 (s, now) => WinnerRules.Promote(s, position, input.Reason, input.Note, options.Value.ClaimPeriod, now), time, ct);
-            if (result is IStatusCodeHttpResult { StatusCode: 200 } && await Load(store, campaignId, drawId, ct) is { } f
-                && f.State.Slots!.FirstOrDefault(x => x.Position == position) is { } slot)
-                await notifier.EnqueueAsync(f.State, slot, WinnerRules.PromotedEvent, ct);
-            return result;
-        }).Requires(Powers.DrawsRun).WithSummary("Replace a winner by the next alternate, with a reason logged in the public record.");
+        }).Requires(Powers.DrawsRun).WithSummary("Replace a winner by the next alternate, with a reason logged in the public record. Idempotency-Key makes retries safe.");
 
         var pub = app.MapGroup("/api/public/campaigns/{campaignId}/draws").WithTags("Winners").Public();
 
@@ -200,14 +211,29 @@ public static class WinnersApi
         return await campaigns.GetCachedAsync(campaignId, ct) is { } c && c.IsVisibleToPublic(time.GetUtcNow()) ? f.State : null;
     }
 
-    private static async Task<IResult> Change(DrawStore store, string campaignId, string drawId, Func<DrawState, DateTimeOffset, WinnerRules.Decision> decide,
-        TimeProvider time, CancellationToken ct)
+    /// <summary>
+    /// Load → decide(now) → save at the ETag read. A key already applied replays instead of deciding again; a new key is
+    /// saved in the same write as the change. Notifications the change recorded are sent after the write.
+    /// </summary>
+    private static async Task<IResult> Change(DrawStore store, WinnerNotifier notifier, string campaignId, string drawId, string? key, string fingerprint,
+        Func<DrawState, DateTimeOffset, WinnerRules.Decision> decide, TimeProvider time, CancellationToken ct)
     {
         if (await Load(store, campaignId, drawId, ct) is not { } f) return DrawNotFound();
-        var d = decide(f.State, time.GetUtcNow());
+        var now = time.GetUtcNow();
+        var d = WinnerRules.Replay(f.State, key, fingerprint) ?? decide(f.State, now);
         if (d.Value is null) return Refusal(d);
-        if (!ReferenceEquals(d.Value, f.State)) await store.SaveAsync(d.Value, f.ETag, ct);
+        if (!ReferenceEquals(d.Value, f.State)) await store.SaveAsync(WinnerRules.Remember(d.Value, key, fingerprint, now), f.ETag, ct);
+        if (d.Value.Outbox is { Count: > 0 }) await notifier.FlushAsync(campaignId, drawId, ct);
         return Results.Ok(StaffView(d.Value));
+    }
+
+    private static bool TryKey(HttpRequest http, out string? key, out IResult bad)
+    {
+        key = http.Headers["Idempotency-Key"].FirstOrDefault();
+        bad = Results.Empty;
+        if (key is null || WinnerRules.IdempotencyKeyPattern().IsMatch(key)) return true;
+        bad = ApiProblem.Validation("Idempotency-Key", "Use 1–64 letters, digits, '-' or '_'.", "invalid_idempotency_key").ToResult();
+        return false;
     }
 
     private static IResult Refusal(WinnerRules.Decision d) => new ApiProblem(d.Status, d.Code!, "The request was refused.", d.Detail).ToResult();
