@@ -147,4 +147,42 @@ public sealed class WinnerRulesTests
         Assert.Matches(DrawAlgorithm.Score(), WinnerRules.DecimalScore(0.1234565m));
         Assert.Equal("42", WinnerRules.VotesScore(42));
     }
+
+    private static DrawState Drawn()
+    {
+        var committed = WinnerRules.Commit(Configured(), new Eligibility(18, ["CH"]), new byte[32], Now).Value!;
+        return WinnerRules.Drawn(committed, [new("p1".PadRight(64, '1'), "fan-1", null), new("p2".PadRight(64, '2'), "fan-2", null),
+            new("p3".PadRight(64, '3'), "fan-3", null)], "sha", 3, false, [], 18, ["CH"], Now.AddDays(1));
+    }
+
+    [Fact]
+    public void A_key_already_applied_replays_the_same_request_and_refuses_another_one()
+    {
+        var s = Drawn();
+        var fp = WinnerRules.Fingerprint("promote", 1, "declined", null);
+        Assert.Null(WinnerRules.Replay(s, "k1", fp));
+        Assert.Null(WinnerRules.Replay(s, null, fp));
+        var promoted = WinnerRules.Remember(WinnerRules.Promote(s, 1, "declined", null, TimeSpan.FromDays(14), Now.AddDays(1)).Value!, "k1", fp, Now.AddDays(1));
+        Assert.Same(promoted, WinnerRules.Replay(promoted, "k1", fp)!.Value);
+        Assert.Equal("idempotency_key_reused", WinnerRules.Replay(promoted, "k1", WinnerRules.Fingerprint("promote", 1, "ineligible", null))!.Code);
+        Assert.NotEqual(fp, WinnerRules.Fingerprint("promote", 1, "declined", "a note"));
+        Assert.Null(WinnerRules.Replay(promoted, "k2", fp));
+        var many = Enumerable.Range(0, 60).Aggregate(promoted, (d, i) => WinnerRules.Remember(d, $"k-{i}", fp, Now));
+        Assert.Equal(WinnerRules.KeptRequests, many.Requests!.Count);
+        Assert.Equal("k-59", many.Requests[^1].Key);
+    }
+
+    [Fact]
+    public void The_draw_and_each_promotion_record_their_notifications_and_only_the_sent_ones_leave_the_outbox()
+    {
+        var s = Drawn();
+        Assert.Equal([(WinnerRules.SelectedEvent, 1, "fan-1")], s.Outbox!.Select(n => (n.Event, n.Position, n.FanId)));
+        var sent = WinnerRules.Sent(s, s.Outbox!);
+        Assert.Null(sent.Outbox);
+        var promoted = WinnerRules.Promote(s, 1, "declined", null, TimeSpan.FromDays(14), Now.AddDays(1)).Value!;
+        Assert.Equal([WinnerRules.SelectedEvent, WinnerRules.PromotedEvent], promoted.Outbox!.Select(n => n.Event));
+        // The selection was queued while the promotion was being recorded: the promotion stays pending.
+        var left = WinnerRules.Sent(promoted, s.Outbox!);
+        Assert.Equal(("fan-2", 1), (left.Outbox!.Single().FanId, left.Outbox!.Single().Position));
+    }
 }
