@@ -23,7 +23,8 @@ const callers = [["anonymous", null], ["fan", FAN], ["staff", STAFF], ["operator
 
 // Real ids part of the time, so requests get past "not found" into validation and the stores.
 const real = { campaignId: ["configure-the-911", "spread-fan-stories"], id: ["configure-the-911", "spread-fan-stories"],
-  round: ["final"], workspaceId: ["porsche", "spread"], workspace: ["porsche"], queue: ["votes", "submissions-process"] };
+  round: ["final"], roundId: ["final"], workspaceId: ["porsche", "spread"], workspace: ["porsche"], subject: ["olivia", "alice", "fuzz-fan"],
+  fanId: ["fuzz-fan"], queue: ["votes", "submissions-process", "winners-notify"] };
 const longStr = n => "x".repeat(n);
 const badIds = ["..%2F..%2Fetc%2Fpasswd", "%2e%2e%2f%2e%2e", "a%2Fb", "%2F", "%00", "%ED%A0%80", "%FF%FE", "%E2%80%AE" + "gpj.exe",
   encodeURIComponent("日本語"), encodeURIComponent("🎉🎉"), longStr(300), longStr(5000), "-1", "0", "9223372036854775808", "1e309",
