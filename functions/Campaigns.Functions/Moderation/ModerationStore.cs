@@ -38,6 +38,8 @@ public sealed class ModerationStore(StorageClients storage)
 
     public async Task<(ReviewItem Item, ETag ETag)?> GetAsync(string campaignId, string entryId, CancellationToken ct)
     {
+        // Entry ids come from request bodies too; one that is no entry id ('/', '#', '?' …) is no row key either.
+        if (!ModerationRules.EntryIdPattern().IsMatch(entryId)) return null;
         var r = await Table.GetEntityIfExistsAsync<TableEntity>(Pk(campaignId), ItemKey(entryId), cancellationToken: ct);
         return r.HasValue && r.Value is { } e ? (Read<ReviewItem>(e), e.ETag) : null;
     }

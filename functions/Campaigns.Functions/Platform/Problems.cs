@@ -63,6 +63,9 @@ public sealed class ProblemExceptionHandler(ILogger<ProblemExceptionHandler> log
             new ApiProblem(400, "malformed_request", "The request could not be read.", b.Message),
         BadHttpRequestException b => new ApiProblem(b.StatusCode is >= 400 and < 500 ? b.StatusCode : 400, "bad_request",
             "The request is not valid.", b.Message),
+        // Minimal APIs read a JSON body in the charset of its Content-Type; an unknown one is the client's choice, not our fault.
+        InvalidOperationException { InnerException: ArgumentException } io when io.Message.Contains("charset", StringComparison.Ordinal) =>
+            new ApiProblem(415, "unsupported_charset", "The request body's charset is not supported.", "Send JSON in UTF-8."),
         JsonException je => new ApiProblem(400, "malformed_json", "The request body is not valid JSON for this endpoint.", Clean(je.Message)),
         _ => null,
     };
