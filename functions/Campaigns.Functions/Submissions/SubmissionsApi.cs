@@ -117,10 +117,9 @@ public static class SubmissionsApi
             if (continuation is not null && (!int.TryParse(continuation, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out offset) || offset < 0))
                 return ApiProblem.Validation("continuation", "Not a continuation token of this listing.").ToResult();
             var votes = revealed.Counts.Where(x => x.CategoryId == RevealedTally.EntriesCategory).ToDictionary(x => x.OptionId, x => x.Count);
-            var all = new List<Entry>();
-            await foreach (var e in service.Store.AllGalleryAsync(campaignId, ct)) all.Add(e);
-            var page = SubmissionRules.ByVotes(all, votes).Skip(offset).Take(size).ToList();
-            var more = offset + page.Count < all.Count;
+            var ranked = await service.RankedGalleryAsync(campaignId, revealed, ct);
+            var page = ranked.Skip(offset).Take(size).ToList();
+            var more = offset + page.Count < ranked.Count;
             return Results.Ok(new
             {
                 items = page.Select(service.GalleryView),
@@ -157,7 +156,20 @@ public sealed class SubmissionService(
     : IEntryDirectory, IEntryModeration
 {
     private readonly SemaphoreSlim _imageSlots = new(Math.Clamp(options.Value.ImageConcurrency, 1, 64));
+    // The by-votes gallery ranks every shown entry: built once per campaign and round per instance for as long as
+    // the response may be cached anyway, not per request.
+    private readonly TtlCache<List<Entry>> _rankedGallery = new(TimeSpan.FromSeconds(15), time);
     public SubmissionStore Store => store;
+
+    /// <summary>The gallery's shown entries ordered by the revealed votes, as ranked at most 15 s ago.</summary>
+    public async Task<List<Entry>> RankedGalleryAsync(string campaignId, RevealedTally revealed, CancellationToken ct)
+        => (await _rankedGallery.GetAsync(campaignId + "|" + revealed.RoundId, async () =>
+        {
+            var votes = revealed.Counts.Where(x => x.CategoryId == RevealedTally.EntriesCategory).ToDictionary(x => x.OptionId, x => x.Count);
+            var all = new List<Entry>();
+            await foreach (var e in store.AllGalleryAsync(campaignId, CancellationToken.None)) all.Add(e);
+            return SubmissionRules.ByVotes(all, votes).ToList();
+        }))!;
     private SubmissionsOptions O => options.Value;
     private IReadOnlyCollection<string> GlobalBrandTerms => O.BrandTerms.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 

@@ -18,7 +18,13 @@ public sealed class GalleryByVotesTests
     public async Task The_gallery_orders_by_votes_only_after_the_reveal_and_pages_through_every_entry_once()
     {
         var results = new Revealable();
-        await using var app = await TestApp.StartAsync(Submit.WithReviewQueue(b => b.Services.AddSingleton<IRevealedResults>(results)));
+        // A clock that stands still: the ranking's cache lifetime cannot run out mid-test on a slow machine.
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = await TestApp.StartAsync(Submit.WithReviewQueue(b =>
+        {
+            b.Services.AddSingleton<IRevealedResults>(results);
+            b.Services.AddSingleton<TimeProvider>(clock);
+        }));
         var campaignId = await Submit.CampaignAsync(app.As("marketer"), DateTimeOffset.UtcNow);
         var ids = new List<string>();
         for (var i = 0; i < 3; i++)
@@ -54,5 +60,26 @@ public sealed class GalleryByVotesTests
         Assert.Equal(9, votes[ids[2]]);
         Assert.Equal(0, votes[ids[1]]);
         await (await app.Client.GetAsync($"/api/public/campaigns/{campaignId}/gallery?order=votes&round=final&continuation=-3")).Problem(400, "validation_failed");
+        // The ranking is built once and served to every page for its cache lifetime, not re-read per request: an entry
+        // approved just now is not in it yet (the newest-first gallery, read per request, already shows it).
+        var late = await app.As("fan", "gallery-late-" + Guid.NewGuid().ToString("N")[..6]).PostAsJsonAsync($"/api/campaigns/{campaignId}/submissions",
+            new { kind = "story", title = "Late", text = "Coffee first.", consent = Submit.Consent });
+        var lateId = (await late.Json()).GetProperty("submission").GetProperty("entryId").GetString()!;
+        await app.Service<IEntryModeration>().ApplyAsync(campaignId, lateId, new EntryDecision("approved", null, null, "mod-1", DateTimeOffset.UtcNow), CancellationToken.None);
+        var newest = await (await app.Client.GetAsync($"/api/public/campaigns/{campaignId}/gallery?pageSize=10")).Json();
+        Assert.Contains(newest.GetProperty("items").EnumerateArray(), i => i.GetProperty("entryId").GetString() == lateId);
+        var byVotes = await (await app.Client.GetAsync($"/api/public/campaigns/{campaignId}/gallery?order=votes&round=final&pageSize=10")).Json();
+        Assert.Equal([ids[2], ids[0], ids[1]], byVotes.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("entryId").GetString()));
+        // Past the lifetime the ranking is rebuilt (the first read after it may still get the old one while it refreshes).
+        clock.Advance(TimeSpan.FromSeconds(16));
+        var ranked = new List<string?>();
+        for (var attempt = 0; attempt < 50 && ranked.Count < 4; attempt++)
+        {
+            if (attempt > 0) await Task.Delay(100);
+            var later = await (await app.Client.GetAsync($"/api/public/campaigns/{campaignId}/gallery?order=votes&round=final&pageSize=10")).Json();
+            ranked = later.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("entryId").GetString()).ToList();
+        }
+        Assert.Equal([ids[2], ids[0]], ranked.Take(2));
+        Assert.Equal(new[] { ids[1], lateId }.Order(), ranked.Skip(2).Order()); // both without votes: the tie-break orders them
     }
 }
