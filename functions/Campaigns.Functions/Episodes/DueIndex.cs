@@ -85,6 +85,14 @@ public sealed class DueIndex(Platform.StorageClients storage, IOptions<EpisodesO
         catch (RequestFailedException e) when (e.Status is 404 or 412) { return false; }
     }
 
+    public async Task<(JobRetry Job, ETag ETag)?> GetRetryAsync(DueItem item, CancellationToken ct)
+    {
+        var r = await Table.GetEntityIfExistsAsync<TableEntity>(RetryPartition, item.RowKey, cancellationToken: ct);
+        return r.HasValue && r.Value is { } e
+            ? (System.Text.Json.JsonSerializer.Deserialize<JobRetry>(e.GetString("Doc"), Platform.JsonDefaults.Options)!, e.ETag)
+            : null;
+    }
+
     /// <summary>Failed jobs whose next attempt is due (parked ones wait for a person).</summary>
     public async Task<List<(JobRetry Job, ETag ETag)>> RetriesDueAsync(DateTimeOffset now, CancellationToken ct)
     {

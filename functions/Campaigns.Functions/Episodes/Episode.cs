@@ -50,3 +50,11 @@ public sealed record SettingsInput(CatchUpPolicy CatchUp, string? WebhookUrl = n
 public sealed record SettingsView(CatchUpPolicy CatchUp, string? WebhookUrl, int LateAfterMinutes, string? WebhookSecret);
 
 public sealed record RotateSecretInput(int? OverlapHours = null);
+
+/// <summary>A parked job as staff see it; (type, target, dueAt) names it for a retry.</summary>
+public sealed record ParkedJobView(string Type, string Target, DateTimeOffset DueAt, int Attempts, DateTimeOffset FirstFailedAt, string LastError, bool Parked)
+{
+    public static ParkedJobView Of(JobRetry j) => new(j.Item.Type, j.Item.Target, j.Item.DueAt, j.Attempts, j.FirstFailedAt, j.LastError, j.Parked);
+}
+
+public sealed record ParkedRetryInput(string Type, string Target, DateTimeOffset DueAt);

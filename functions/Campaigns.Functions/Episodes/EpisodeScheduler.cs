@@ -25,6 +25,10 @@ public sealed record JobRetry(DueItem Item, int Attempts, DateTimeOffset FirstFa
         var message = error.Length > 1000 ? error[..1000] : error;
         return new JobRetry(item, attempts, previous?.FirstFailedAt ?? now, now + FirstDelay * Math.Pow(2, attempts - 1), message, attempts >= MaxAttempts);
     }
+
+    /// <summary>Pure: a parked job a person asked to retry — due at <paramref name="now"/>, parked again by its next failure.</summary>
+    public static JobRetry Unpark(JobRetry parked, DateTimeOffset now)
+        => parked with { Parked = false, NextAt = now, Attempts = MaxAttempts - 1 };
 }
 
 /// <summary>
@@ -110,6 +114,21 @@ public sealed class EpisodeScheduler(
 
     private enum Outcome { Published, PublishedLate, Skipped, PhaseRun, Stale, Done, Pending, Retrying }
 
+    /// <summary>
+    /// A person fixed the cause of a parked job: it is unparked and due now, with one attempt left (failing again parks
+    /// it again, with a new audit entry). False when no such job is parked (never parked, already retried, or done).
+    /// </summary>
+    public async Task<JobRetry?> RetryParkedAsync(DueItem item, string actor, DateTimeOffset now, CancellationToken ct)
+    {
+        if (await due.GetRetryAsync(item, ct) is not { Job.Parked: true } found) return null;
+        var job = JobRetry.Unpark(found.Job, now);
+        if (!await due.PutRetryAsync(job, found.ETag, ct)) return null; // someone else retried it first
+        await store.TryAddAuditAsync(item.CampaignId, new AuditEntry($"audit|retry|{item.RowKey}|{now.UtcTicks:D19}", "job.retry_requested",
+            $"{item.Type} {item.Target} due at {item.DueAt:O} is tried again at the next tick, at the request of {actor}.", now, DueAt: item.DueAt), ct);
+        await store.DeleteDocAsync(item.CampaignId, ParkedKey(item), ct);
+        return job;
+    }
+
     /// <summary>Failed jobs whose backoff ran out: tried again; done, failed again (later retry) or parked.</summary>
     private async Task<(int Retried, int Parked)> RetryDueAsync(DateTimeOffset now, System.Collections.Concurrent.ConcurrentQueue<Exception> failures, CancellationToken ct)
     {
@@ -146,7 +165,8 @@ public sealed class EpisodeScheduler(
             return true;
         }
         await store.PutDoc(item.CampaignId, ParkedKey(item), job, ct);
-        await store.TryAddAuditAsync(item.CampaignId, new AuditEntry($"audit|parked|{item.RowKey}", "job.parked",
+        // Keyed by the instant too: a job retried by a person and parked again gets a second entry.
+        await store.TryAddAuditAsync(item.CampaignId, new AuditEntry($"audit|parked|{item.RowKey}|{now.UtcTicks:D19}", "job.parked",
             $"{item.Type} {item.Target} due at {item.DueAt:O} failed {job.Attempts} times and is parked: {job.LastError}", now, DueAt: item.DueAt), ct);
         logger.LogError(error, "Scheduled {Type} {Target} of campaign {CampaignId} due {DueAt} parked after {Attempts} failures",
             item.Type, item.Target, item.CampaignId, item.DueAt, job.Attempts);

@@ -37,8 +37,8 @@ public sealed class EpisodeStore(StorageClients storage)
     public async Task<Series?> GetSeriesAsync(string campaignId, string id, CancellationToken ct)
         => (await GetDoc<Series>(campaignId, SeriesKey(id), ct))?.Doc;
 
-    public Task<List<Series>> ListSeriesAsync(string campaignId, CancellationToken ct)
-        => Query<Series>(TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge 'series|' and RowKey lt 'series}}'"), ct);
+    public Task<ListPage<Series>> ListSeriesAsync(string campaignId, int? pageSize, string? continuation, CancellationToken ct)
+        => Table.PageAsync(Range(campaignId, "series"), pageSize, continuation, Read<Series>, ct);
 
     public async Task<(Episode Episode, ETag ETag)?> GetEpisodeAsync(string campaignId, string id, CancellationToken ct)
         => await GetDoc<Episode>(campaignId, EpisodeKey(id), ct) is { } r ? (r.Doc, r.ETag) : null;
@@ -116,11 +116,11 @@ public sealed class EpisodeStore(StorageClients storage)
         catch (RequestFailedException e) when (e.Status == 409) { return false; }
     }
 
-    public Task<List<AuditEntry>> AuditAsync(string campaignId, CancellationToken ct)
-        => Query<AuditEntry>(TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge 'audit|' and RowKey lt 'audit}}'"), ct, 500);
+    public Task<ListPage<AuditEntry>> AuditAsync(string campaignId, int? pageSize, string? continuation, CancellationToken ct)
+        => Table.PageAsync(Range(campaignId, "audit"), pageSize, continuation, Read<AuditEntry>, ct);
 
-    public Task<List<PhaseRun>> PhaseRunsAsync(string campaignId, CancellationToken ct)
-        => Query<PhaseRun>(TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge 'phase|' and RowKey lt 'phase}}'"), ct, 500);
+    public Task<ListPage<PhaseRun>> PhaseRunsAsync(string campaignId, int? pageSize, string? continuation, CancellationToken ct)
+        => Table.PageAsync(Range(campaignId, "phase"), pageSize, continuation, Read<PhaseRun>, ct);
 
     /// <summary>Claims a phase run: insert-if-absent, or take over a claim whose lease ran out. Null when not ours to run.</summary>
     public async Task<ETag?> ClaimPhaseAsync(PhaseRun run, TimeSpan lease, CancellationToken ct)
@@ -148,8 +148,18 @@ public sealed class EpisodeStore(StorageClients storage)
     }
 
     /// <summary>The campaign's scheduled jobs that failed every retry and wait for a person.</summary>
-    public Task<List<JobRetry>> ParkedAsync(string campaignId, CancellationToken ct)
-        => Query<JobRetry>(TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge 'parked|' and RowKey lt 'parked}}'"), ct, 500);
+    public Task<ListPage<JobRetry>> ParkedAsync(string campaignId, int? pageSize, string? continuation, CancellationToken ct)
+        => Table.PageAsync(Range(campaignId, "parked"), pageSize, continuation, Read<JobRetry>, ct);
+
+    public async Task DeleteDocAsync(string pk, string rk, CancellationToken ct)
+    {
+        try { await Table.DeleteEntityAsync(pk, rk, ETag.All, ct); }
+        catch (RequestFailedException e) when (e.Status == 404) { }
+    }
+
+    /// <summary>The rows of one kind (row-key prefix) in the campaign's partition.</summary>
+    private static string Range(string campaignId, string kind)
+        => TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge {kind + "|"} and RowKey lt {kind + "}"}");
 
     public async Task<(T Doc, ETag ETag)?> GetDoc<T>(string pk, string rk, CancellationToken ct) where T : class
     {
@@ -159,17 +169,6 @@ public sealed class EpisodeStore(StorageClients storage)
 
     public Task PutDoc<T>(string pk, string rk, T doc, CancellationToken ct)
         => Table.UpsertEntityAsync(Entity(pk, rk, doc), TableUpdateMode.Replace, ct);
-
-    private async Task<List<T>> Query<T>(string filter, CancellationToken ct, int max = 1000)
-    {
-        var list = new List<T>();
-        await foreach (var e in Table.QueryAsync<TableEntity>(filter, cancellationToken: ct))
-        {
-            list.Add(Read<T>(e));
-            if (list.Count >= max) break;
-        }
-        return list;
-    }
 
     private static TableEntity EpisodeEntity(Episode e)
     {

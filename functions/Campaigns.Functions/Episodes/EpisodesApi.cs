@@ -87,9 +87,9 @@ public static class EpisodesApi
                 new { series, preview = Preview(campaign, parsed, slots, 10, now) });
         }).Requires(Powers.EpisodesEdit).WithSummary("Create a series from a recurrence or explicit local times.");
 
-        staff.MapGet("/series", async (string campaignId, CampaignStore campaigns, EpisodeStore store, CancellationToken ct) =>
-            await EpisodeCampaign(campaignId, campaigns, ct) is null ? NoCampaign() : Results.Ok(new { items = await store.ListSeriesAsync(campaignId, ct) }))
-            .Requires(Powers.EpisodesRead).WithSummary("The campaign's series.");
+        staff.MapGet("/series", async (string campaignId, int? pageSize, string? continuation, CampaignStore campaigns, EpisodeStore store, CancellationToken ct) =>
+            await EpisodeCampaign(campaignId, campaigns, ct) is null ? NoCampaign() : Results.Ok(await store.ListSeriesAsync(campaignId, pageSize, continuation, ct)))
+            .Requires(Powers.EpisodesRead).WithSummary("The campaign's series, paged.");
 
         staff.MapGet("/series/{seriesId}", async (string campaignId, string seriesId, CampaignStore campaigns, EpisodeStore store, CancellationToken ct) =>
         {
@@ -208,18 +208,34 @@ public static class EpisodesApi
             return Results.Ok(ended);
         }).Requires(Powers.EpisodeSettingsEdit).WithSummary("End a rotation's overlap now: only the primary secret signs.");
 
-        staff.MapGet("/schedule/audit", async (string campaignId, CampaignStore campaigns, EpisodeStore store, CancellationToken ct) =>
+        staff.MapGet("/schedule/audit", async (string campaignId, int? pageSize, string? continuation, CampaignStore campaigns, EpisodeStore store, CancellationToken ct) =>
+            await EpisodeCampaign(campaignId, campaigns, ct, requireEpisodes: false) is null ? NoCampaign()
+                : Results.Ok(await store.AuditAsync(campaignId, pageSize, continuation, ct)))
+            .Requires(Powers.EpisodesRead).WithSummary("What the scheduler did on its own (skipped episodes, parked jobs) and retries people asked for, paged.");
+
+        staff.MapGet("/schedule/phases", async (string campaignId, int? pageSize, string? continuation, CampaignStore campaigns, EpisodeStore store, CancellationToken ct) =>
+            await EpisodeCampaign(campaignId, campaigns, ct, requireEpisodes: false) is null ? NoCampaign()
+                : Results.Ok(await store.PhaseRunsAsync(campaignId, pageSize, continuation, ct)))
+            .Requires(Powers.EpisodesRead).WithSummary("Phase events the scheduler ran (window opens and closes, reveals, draws), paged.");
+
+        staff.MapGet("/schedule/parked", async (string campaignId, int? pageSize, string? continuation, CampaignStore campaigns, EpisodeStore store, CancellationToken ct) =>
         {
             if (await EpisodeCampaign(campaignId, campaigns, ct, requireEpisodes: false) is null) return NoCampaign();
-            return Results.Ok(new
-            {
-                phases = await store.PhaseRunsAsync(campaignId, ct), entries = await store.AuditAsync(campaignId, ct),
-                parked = (await store.ParkedAsync(campaignId, ct)).Select(j => new
-                {
-                    type = j.Item.Type, target = j.Item.Target, dueAt = j.Item.DueAt, j.Attempts, j.FirstFailedAt, j.LastError,
-                }),
-            });
-        }).Requires(Powers.EpisodesRead).WithSummary("Phase events the scheduler ran, what it did on its own (skipped episodes) and jobs parked after failing every retry.");
+            var page = await store.ParkedAsync(campaignId, pageSize, continuation, ct);
+            return Results.Ok(new ListPage<ParkedJobView>(page.Items.Select(ParkedJobView.Of).ToList(), page.Continuation));
+        }).Requires(Powers.EpisodesRead).WithSummary("Jobs parked after failing every retry: they wait for a person to fix the cause and retry them.");
+
+        staff.MapPost("/schedule/parked/retry", async (string campaignId, ParkedRetryInput input, ClaimsPrincipal user, CampaignStore campaigns,
+            EpisodeScheduler scheduler, TimeProvider time, CancellationToken ct) =>
+        {
+            if (await EpisodeCampaign(campaignId, campaigns, ct, requireEpisodes: false) is null) return NoCampaign();
+            if (input.Type is not (DueItem.Episode or DueItem.Phase) || string.IsNullOrWhiteSpace(input.Target) || input.Target.Length > 100)
+                return ApiProblem.Validation("type", "Name a parked job by its type (episode or phase), target and dueAt, as the parked list shows it.").ToResult();
+            var item = new DueItem(campaignId, input.Type, input.Target, input.DueAt.ToUniversalTime());
+            if (await scheduler.RetryParkedAsync(item, user.Subject(), time.GetUtcNow(), ct) is not { } job)
+                return ApiProblem.NotFound("job_not_parked", "A parked job with this type, target and due instant").ToResult();
+            return Results.Accepted(null, ParkedJobView.Of(job));
+        }).Requires(Powers.EpisodesEdit).WithSummary("Retry a parked job at the next tick (after fixing its cause); audited. Failing again parks it again.");
 
         staff.MapPost("/schedule/sync", async (string campaignId, CampaignStore campaigns, EpisodeScheduler scheduler, TimeProvider time, CancellationToken ct) =>
         {

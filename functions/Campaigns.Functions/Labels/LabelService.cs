@@ -129,15 +129,20 @@ public sealed partial class LabelService(SubmissionStore store, MediaStorage med
     private async Task FinishAbandonedAsync(string campaignId, LabelTemplate template, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        foreach (var b in await store.DocsAsync<PrintBatch>(SubmissionStore.BatchPartition(campaignId), 1000, ct))
+        // Every batch, not the first thousand: 350,000 labels make 700 batches of 500, and a stopped run can be any of them.
+        foreach (var b in await store.DocsAsync<PrintBatch>(SubmissionStore.BatchPartition(campaignId), int.MaxValue, ct))
             if (b.Status == PrintBatch.Claiming && now - b.CreatedAt > AbandonedAfter) await FinishAsync(b, template, ct);
     }
 
     /// <summary>Far longer than a batch of 500 takes to claim and render, so a batch still running is never finished twice.</summary>
     public static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(15);
 
-    public async Task<List<PrintBatch>> BatchesAsync(string campaignId, CancellationToken ct)
-        => (await store.DocsAsync<PrintBatch>(SubmissionStore.BatchPartition(campaignId), 1000, ct)).Where(b => b.Status == PrintBatch.Ready).ToList();
+    /// <summary>A page of the campaign's ready batches; batches still being claimed are left out, so a page may be short.</summary>
+    public async Task<ListPage<PrintBatch>> BatchesAsync(string campaignId, int? pageSize, string? continuation, CancellationToken ct)
+    {
+        var page = await store.DocsPageAsync<PrintBatch>(SubmissionStore.BatchPartition(campaignId), pageSize, continuation, ct);
+        return page with { Items = page.Items.Where(b => b.Status == PrintBatch.Ready).ToList() };
+    }
 
     public async Task ScheduledBatchesAsync(CancellationToken ct)
     {

@@ -105,9 +105,9 @@ public static class ModerationApi
             return Results.Ok(new { item = View(found.Item, time.GetUtcNow()), audit = await store.AuditAsync(campaignId, entryId, ct) });
         }).Requires(Powers.ModerationReview).WithSummary("A review item with its full audit trail.");
 
-        mod.MapGet("/audit", async (string campaignId, ModerationStore store, CancellationToken ct)
-            => Results.Ok(new { items = await store.AuditAsync(campaignId, null, ct) }))
-            .Requires(Powers.ModerationReview).WithSummary("Every audited decision in the campaign: who, when, what, previous state.");
+        mod.MapGet("/audit", async (string campaignId, int? pageSize, string? continuation, ModerationStore store, CancellationToken ct)
+            => Results.Ok(await store.AuditPageAsync(campaignId, null, pageSize, continuation, ct)))
+            .Requires(Powers.ModerationReview).WithSummary("Every audited decision in the campaign (who, when, what, previous state), paged, item by item.");
 
         mod.MapGet("/sla", async (string campaignId, ModerationStore store, IOptions<ModerationOptions> options, TimeProvider time, CancellationToken ct) =>
         {
@@ -142,14 +142,14 @@ public static class ModerationApi
             return Results.Ok(new { block = r.Block, entriesApplied = r.EntriesApplied, votesApplied = r.VotesApplied });
         }).Requires(Powers.FansBlock).WithSummary("Unblock a fan: restore their entries and votes.");
 
-        mod.MapGet("/fans/{fanId}/audit", async (string campaignId, string fanId, ModerationStore store, CancellationToken ct)
+        mod.MapGet("/fans/{fanId}/audit", async (string campaignId, string fanId, int? pageSize, string? continuation, ModerationStore store, CancellationToken ct)
             => BadFan(fanId) ? ApiProblem.Validation("fanId", "Not a fan id.").ToResult()
-                : Results.Ok(new { items = await store.AuditAsync(campaignId, ModerationStore.FanSubject(fanId), ct) }))
-            .Requires(Powers.ModerationReview).WithSummary("Block and unblock history of a fan.");
+                : Results.Ok(await store.AuditPageAsync(campaignId, ModerationStore.FanSubject(fanId), pageSize, continuation, ct)))
+            .Requires(Powers.ModerationReview).WithSummary("Block and unblock history of a fan, paged.");
 
-        mod.MapGet("/blocks", async (string campaignId, ModerationStore store, CancellationToken ct)
-            => Results.Ok(new { items = await store.BlocksAsync(campaignId, ct) }))
-            .Requires(Powers.ModerationReview).WithSummary("Fans currently blocked in the campaign.");
+        mod.MapGet("/blocks", async (string campaignId, int? pageSize, string? continuation, ModerationStore store, CancellationToken ct)
+            => Results.Ok(await store.BlocksPageAsync(campaignId, pageSize, continuation, ct)))
+            .Requires(Powers.ModerationReview).WithSummary("Fans currently blocked in the campaign, paged.");
 
         mod.MapGet("/engaged-fans", EngagementApi.Handle)
             .Requires(Powers.ModerationFigures).WithSummary("Fans ranked by interaction rate over a window (optionally with jury quality); format=csv to export.");

@@ -99,6 +99,18 @@ public sealed class ModerationStore(StorageClients storage)
         return list.OrderBy(a => a.At).ThenBy(a => a.Subject, StringComparer.Ordinal).ThenBy(a => a.Seq).ToList();
     }
 
+    /// <summary>
+    /// A page of the campaign's audit (or one subject's: an entry, or a fan's blocks) in key order: subject by subject,
+    /// each subject's records in sequence. Sorting the whole campaign by time would mean loading all of it.
+    /// </summary>
+    public Task<ListPage<AuditRecord>> AuditPageAsync(string campaignId, string? subject, int? pageSize, string? continuation, CancellationToken ct)
+    {
+        var from = subject is null ? "a|" : $"a|{subject}|";
+        var to = from[..^1] + (char)(from[^1] + 1);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Pk(campaignId)} and RowKey ge {from} and RowKey lt {to}");
+        return Table.PageAsync(filter, pageSize, continuation, Read<AuditRecord>, ct, ["Doc"]);
+    }
+
     /// <summary>One report per fan per entry: false when the fan already reported it.</summary>
     public enum ReportWrite { Counted, AlreadyReported, Stale }
 
@@ -167,6 +179,11 @@ public sealed class ModerationStore(StorageClients storage)
         }
     }
 
+    public Task<ListPage<FanBlock>> BlocksPageAsync(string campaignId, int? pageSize, string? continuation, CancellationToken ct)
+        => Table.PageAsync(TableClient.CreateQueryFilter($"PartitionKey eq {Pk(campaignId)} and RowKey ge 'b|' and RowKey lt 'b}}' and Blocked eq true"),
+            pageSize, continuation, Read<FanBlock>, ct, ["Doc"]);
+
+    /// <summary>Every current block (for filtering rankings by who is blocked).</summary>
     public async Task<List<FanBlock>> BlocksAsync(string campaignId, CancellationToken ct)
     {
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Pk(campaignId)} and RowKey ge 'b|' and RowKey lt 'b}}' and Blocked eq true");

@@ -95,11 +95,11 @@ public sealed class SubmissionStore(StorageClients storage)
         var filter = campaignId is null
             ? TableClient.CreateQueryFilter($"PartitionKey eq {pk}")
             : TableClient.CreateQueryFilter($"PartitionKey eq {pk} and RowKey ge {campaignId + "|"} and RowKey lt {campaignId + "}"}");
-        return await Page<Entry>(filter, pageSize, continuation, ct);
+        return await QueryPage<Entry>(filter, pageSize, continuation, ct);
     }
 
     public Task<(List<Entry> Items, string? Next)> GalleryAsync(string campaignId, int pageSize, string? continuation, CancellationToken ct)
-        => Page<Entry>(TableClient.CreateQueryFilter($"PartitionKey eq {GalleryPartition(campaignId)}"), pageSize, continuation, ct);
+        => QueryPage<Entry>(TableClient.CreateQueryFilter($"PartitionKey eq {GalleryPartition(campaignId)}"), pageSize, continuation, ct);
 
     public async IAsyncEnumerable<Entry> AllGalleryAsync(string campaignId, [EnumeratorCancellation] CancellationToken ct)
     {
@@ -171,10 +171,13 @@ public sealed class SubmissionStore(StorageClients storage)
         return docs;
     }
 
+    public Task<ListPage<T>> DocsPageAsync<T>(string pk, int? pageSize, string? continuation, CancellationToken ct)
+        => Table.PageAsync(TableClient.CreateQueryFilter($"PartitionKey eq {pk}"), pageSize, continuation, Read<T>, ct, ["Doc"]);
+
     public Task MarkRowAsync(string pk, string rk, CancellationToken ct)
         => Table.UpsertEntityAsync(new TableEntity(pk, rk), TableUpdateMode.Replace, ct);
 
-    private async Task<(List<T> Items, string? Next)> Page<T>(string filter, int pageSize, string? continuation, CancellationToken ct)
+    private async Task<(List<T> Items, string? Next)> QueryPage<T>(string filter, int pageSize, string? continuation, CancellationToken ct)
     {
         try
         {

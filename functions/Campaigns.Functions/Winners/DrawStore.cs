@@ -34,6 +34,10 @@ public sealed class DrawStore(StorageClients storage)
         return all;
     }
 
+    /// <summary>A page of the campaign's draws in draw-id order.</summary>
+    public Task<ListPage<DrawState>> PageAsync(string campaignId, int? pageSize, string? continuation, CancellationToken ct)
+        => Table.PageAsync(TableClient.CreateQueryFilter($"PartitionKey eq {Pk(campaignId)}"), pageSize, continuation, Read, ct, ["Doc"]);
+
     /// <summary>Insert (no ETag) or replace at the ETag read; a lost race is a 412 the caller maps to a problem.</summary>
     public async Task<ETag> SaveAsync(DrawState s, ETag? ifMatch, CancellationToken ct)
     {

@@ -41,11 +41,12 @@ public static class WinnersApi
     {
         var staff = app.MapGroup("/api/campaigns/{campaignId}/draws").WithTags("Winners");
 
-        staff.MapGet("/", async (string campaignId, DrawStore store, CancellationToken ct) =>
+        staff.MapGet("/", async (string campaignId, int? pageSize, string? continuation, DrawStore store, CancellationToken ct) =>
         {
             if (!CampaignRules.IdPattern().IsMatch(campaignId)) return ApiProblem.NotFound("campaign_not_found", "The campaign").ToResult();
-            return Results.Ok(new { items = (await store.ListAsync(campaignId, ct)).OrderBy(d => d.DrawId, StringComparer.Ordinal).Select(StaffView) });
-        }).Requires(Powers.DrawsRead).WithSummary("A campaign's draws (no personal data, no secret seed).");
+            var page = await store.PageAsync(campaignId, pageSize, continuation, ct);
+            return Results.Ok(new { items = page.Items.Select(StaffView), continuation = page.Continuation });
+        }).Requires(Powers.DrawsRead).WithSummary("A campaign's draws in id order, paged (no personal data, no secret seed).");
 
         staff.MapPut("/{drawId}", async (string campaignId, string drawId, DrawInput input, DrawStore store, CampaignStore campaigns,
             TimeProvider time, CancellationToken ct) =>

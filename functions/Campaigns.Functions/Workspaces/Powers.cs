@@ -41,7 +41,7 @@ public static class Powers
 
     // Episodes
     public static readonly Power EpisodesRead = new("episodes.read", "Read series, episodes, schedule audit and engagement", [O, M, V]);
-    public static readonly Power EpisodesEdit = new("episodes.edit", "Create and schedule series and episodes", [O, M]);
+    public static readonly Power EpisodesEdit = new("episodes.edit", "Create and schedule series and episodes; retry parked scheduler jobs", [O, M]);
     public static readonly Power EpisodeSettingsRead = new("episodes.settings.read", "Read episode settings (webhook URL)", [O, M]);
     public static readonly Power EpisodeSettingsEdit = new("episodes.settings.edit", "Change episode settings (webhook URL); read and rotate its signing secrets", [O, M]);
 

@@ -9,7 +9,6 @@ public static class WorkspacesApi
 {
     public sealed record WorkspaceView(string Id, string Name, DateTimeOffset CreatedAt, string? MyRole);
     public sealed record MemberView(string Subject, WorkspaceRole Role, string? Email, DateTimeOffset AddedAt, string AddedBy, DateTimeOffset UpdatedAt);
-    public sealed record Page<T>(IReadOnlyList<T> Items, string? Continuation);
 
     public static void AddWorkspaces(this WebApplicationBuilder builder)
     {
@@ -36,7 +35,7 @@ public static class WorkspacesApi
         g.MapGet("/{workspaceId}/audit", Audit).Requires(Powers.WorkspaceAudit).WithSummary("The workspace's audit trail, newest first, paged.");
     }
 
-    private static int Size(int? pageSize) => Math.Clamp(pageSize ?? 50, 1, 200);
+    private static int Size(int? pageSize) => Paging.Size(pageSize);
 
     public static async Task<IResult> Create(WorkspaceInput input, StaffGrant grant, WorkspaceStore store, TimeProvider time, CancellationToken ct)
     {
@@ -51,18 +50,18 @@ public static class WorkspacesApi
         return TypedResults.Created($"/api/workspaces/{workspace.Id}", new WorkspaceView(workspace.Id, workspace.Name, workspace.CreatedAt, null));
     }
 
-    public static async Task<Ok<Page<WorkspaceView>>> List(StaffGrant grant, WorkspaceStore store, int? pageSize, string? continuation, CancellationToken ct)
+    public static async Task<Ok<ListPage<WorkspaceView>>> List(StaffGrant grant, WorkspaceStore store, int? pageSize, string? continuation, CancellationToken ct)
     {
         if (grant.IsOperator)
         {
             var (all, nextAll) = await store.ListAllAsync(Size(pageSize), continuation, ct);
-            return TypedResults.Ok(new Page<WorkspaceView>(all.Select(w => new WorkspaceView(w.Id, w.Name, w.CreatedAt, null)).ToList(), nextAll));
+            return TypedResults.Ok(new ListPage<WorkspaceView>(all.Select(w => new WorkspaceView(w.Id, w.Name, w.CreatedAt, null)).ToList(), nextAll));
         }
         var (mine, next) = await store.ListForSubjectAsync(grant.Subject, Size(pageSize), continuation, ct);
         var views = new List<WorkspaceView>();
         foreach (var m in mine)
             if (await store.GetAsync(m.WorkspaceId, ct) is { } w) views.Add(new WorkspaceView(w.Id, w.Name, w.CreatedAt, Name(m.Role)));
-        return TypedResults.Ok(new Page<WorkspaceView>(views, next));
+        return TypedResults.Ok(new ListPage<WorkspaceView>(views, next));
     }
 
     public static async Task<IResult> Get(string workspaceId, StaffGrant grant, WorkspaceStore store, CancellationToken ct)
@@ -70,10 +69,10 @@ public static class WorkspacesApi
             ? TypedResults.Ok(new WorkspaceView(w.Id, w.Name, w.CreatedAt, grant.Role is { } r ? Name(r) : null))
             : ApiProblem.NotFound("workspace_not_found", "The workspace").ToResult();
 
-    public static async Task<Ok<Page<MemberView>>> Members(string workspaceId, WorkspaceStore store, int? pageSize, string? continuation, CancellationToken ct)
+    public static async Task<Ok<ListPage<MemberView>>> Members(string workspaceId, WorkspaceStore store, int? pageSize, string? continuation, CancellationToken ct)
     {
         var (items, next) = await store.ListMembersAsync(workspaceId, Size(pageSize), continuation, ct);
-        return TypedResults.Ok(new Page<MemberView>(items.Select(View).ToList(), next));
+        return TypedResults.Ok(new ListPage<MemberView>(items.Select(View).ToList(), next));
     }
 
     public static async Task<IResult> PutMember(string workspaceId, string subject, MemberInput input, StaffGrant grant, WorkspaceStore store,
@@ -106,10 +105,10 @@ public static class WorkspacesApi
         return TypedResults.NoContent();
     }
 
-    public static async Task<Ok<Page<WorkspaceAuditEntry>>> Audit(string workspaceId, WorkspaceStore store, int? pageSize, string? continuation, CancellationToken ct)
+    public static async Task<Ok<ListPage<WorkspaceAuditEntry>>> Audit(string workspaceId, WorkspaceStore store, int? pageSize, string? continuation, CancellationToken ct)
     {
         var (items, next) = await store.ListAuditAsync(workspaceId, Size(pageSize), continuation, ct);
-        return TypedResults.Ok(new Page<WorkspaceAuditEntry>(items, next));
+        return TypedResults.Ok(new ListPage<WorkspaceAuditEntry>(items, next));
     }
 
     private static MemberView View(Membership m) => new(m.Subject, m.Role, m.Email, m.AddedAt, m.AddedBy, m.UpdatedAt);

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using Campaigns.Episodes;
 using Campaigns.Platform;
@@ -17,10 +18,15 @@ public sealed class ParkedJobsTests
         public string Kind => "test.reveal";
         public Task<IReadOnlyList<DateTimeOffset>> DueInstantsAsync(string campaignId, CancellationToken ct)
             => Task.FromResult<IReadOnlyList<DateTimeOffset>>(campaignId == CampaignId ? [at] : []);
+        /// <summary>Set once "someone fixed the cause": runs from then on succeed.</summary>
+        public bool Fixed;
+        public int Succeeded;
         public Task RunAsync(string campaignId, DateTimeOffset dueAt, CancellationToken ct)
         {
             Interlocked.Increment(ref Runs);
-            throw new InvalidOperationException("the reveal always fails (simulated)");
+            if (!Fixed) throw new InvalidOperationException("the reveal always fails (simulated)");
+            Interlocked.Increment(ref Succeeded);
+            return Task.CompletedTask;
         }
     }
 
@@ -53,14 +59,56 @@ public sealed class ParkedJobsTests
 
         // Retried with backoff (not every tick), then parked: visible to staff and in the campaign's schedule audit.
         Assert.InRange(reveal.Runs, 2, 10);
-        var audit = await (await marketer.GetAsync($"/api/campaigns/{failing}/schedule/audit")).Json();
-        var parked = audit.GetProperty("parked").EnumerateArray().ToList();
+        var parked = (await (await marketer.GetAsync($"/api/campaigns/{failing}/schedule/parked")).Json()).GetProperty("items").EnumerateArray().ToList();
         Assert.Single(parked);
         Assert.Equal("test.reveal", parked[0].GetProperty("target").GetString());
         Assert.Equal(Utc(4, 1, 16, 30), parked[0].GetProperty("dueAt").GetDateTimeOffset());
         Assert.Contains("always fails", parked[0].GetProperty("lastError").GetString());
-        Assert.Contains(audit.GetProperty("entries").EnumerateArray(), e => e.GetProperty("kind").GetString() == "job.parked");
-        Assert.Equal(JsonValueKind.Array, audit.GetProperty("parked").ValueKind);
+        var audit = await (await marketer.GetAsync($"/api/campaigns/{failing}/schedule/audit")).Json();
+        Assert.Contains(audit.GetProperty("items").EnumerateArray(), e => e.GetProperty("kind").GetString() == "job.parked");
+    }
+
+    [Fact]
+    public async Task A_parked_job_retried_by_a_marketer_after_the_fix_runs_once_at_the_next_tick_and_leaves_the_parked_list()
+    {
+        var due = Utc(4, 1, 16, 30);
+        var reveal = new ThrowingReveal(due);
+        await using var kit = await EpisodesKit.StartAsync(Utc(4, 1, 12), customize: b => b.Services.AddSingleton<IPhaseAction>(reveal));
+        var marketer = kit.As("marketer");
+        var c = await kit.CampaignAsync(marketer);
+        reveal.CampaignId = c;
+        Assert.Equal(200, (int)(await marketer.PostAsync($"/api/campaigns/{c}/schedule/sync", null)).StatusCode);
+        var t = Utc(4, 1, 16, 31);
+        for (; t < Utc(4, 2, 16); t = t.AddMinutes(10))
+        {
+            try { await kit.Tick(t); } catch (AggregateException) { }
+        }
+        Assert.Equal(JobRetry.MaxAttempts, reveal.Runs);
+        var job = new { type = "phase", target = "test.reveal", dueAt = due };
+
+        // Nothing runs a parked job on its own, however many ticks pass.
+        try { await kit.Tick(t.AddHours(6)); } catch (AggregateException) { }
+        Assert.Equal(JobRetry.MaxAttempts, reveal.Runs);
+
+        // A viewer may read the parked list, not retry; an unknown job is 404.
+        await (await kit.As("viewer").PostAsJsonAsync($"/api/campaigns/{c}/schedule/parked/retry", job)).Problem(403, "forbidden");
+        await (await marketer.PostAsJsonAsync($"/api/campaigns/{c}/schedule/parked/retry", job with { target = "voting.reveal" }))
+            .Problem(404, "job_not_parked");
+
+        reveal.Fixed = true;
+        var retried = await marketer.PostAsJsonAsync($"/api/campaigns/{c}/schedule/parked/retry", job);
+        Assert.Equal(202, (int)retried.StatusCode);
+        // A second request for the same job (a double click) finds nothing parked: it runs once.
+        await (await marketer.PostAsJsonAsync($"/api/campaigns/{c}/schedule/parked/retry", job)).Problem(404, "job_not_parked");
+        Assert.Empty((await (await marketer.GetAsync($"/api/campaigns/{c}/schedule/parked")).Json()).GetProperty("items").EnumerateArray());
+
+        await kit.Tick(t.AddHours(6).AddMinutes(1));
+        await kit.Tick(t.AddHours(6).AddMinutes(2));
+        Assert.Equal(1, reveal.Succeeded);
+        var phases = (await (await marketer.GetAsync($"/api/campaigns/{c}/schedule/phases")).Json()).GetProperty("items").EnumerateArray();
+        Assert.Contains(phases, p => p.GetProperty("kind").GetString() == "test.reveal" && p.GetProperty("status").GetString() == "done");
+        var audit = (await (await marketer.GetAsync($"/api/campaigns/{c}/schedule/audit")).Json()).GetProperty("items").EnumerateArray().ToList();
+        Assert.Contains(audit, e => e.GetProperty("kind").GetString() == "job.retry_requested" && e.GetProperty("detail").GetString()!.Contains("marketer"));
     }
 
     [Fact]

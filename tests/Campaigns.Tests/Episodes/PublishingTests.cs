@@ -114,7 +114,7 @@ public sealed class PublishingTests
         Assert.Equal("missed", skipped.GetProperty("cancelReason").GetString());
         Assert.Equal("2027-10-31T19:00:00+01:00", skipped.GetProperty("dueLocal").GetString());
         var audit = await (await marketer.GetAsync($"/api/campaigns/{c}/schedule/audit")).Json();
-        var entry = Assert.Single(audit.GetProperty("entries").EnumerateArray());
+        var entry = Assert.Single(audit.GetProperty("items").EnumerateArray());
         Assert.Equal("episode.skipped", entry.GetProperty("kind").GetString());
         Assert.Equal(e2, entry.GetProperty("episodeId").GetString());
     }
@@ -262,16 +262,16 @@ public sealed class PublishingTests
         Assert.Equal(0, (await (await marketer.PostAsync($"/api/campaigns/{c}/schedule/sync", null)).Json()).GetProperty("indexed").GetInt32());
 
         await kit.Tick(Utc(4, 1, 13, 30));
-        var audit = await (await marketer.GetAsync($"/api/campaigns/{c}/schedule/audit")).Json();
-        Assert.Equal(["entry.open"], audit.GetProperty("phases").EnumerateArray().Select(p => p.GetProperty("kind").GetString()));
+        var audit = await (await marketer.GetAsync($"/api/campaigns/{c}/schedule/phases")).Json();
+        Assert.Equal(["entry.open"], audit.GetProperty("items").EnumerateArray().Select(p => p.GetProperty("kind").GetString()));
         Assert.Empty(action.Runs);
 
         var now = Utc(4, 1, 16, 31);
         await Task.WhenAll(kit.Tick(now), kit.Tick(now), kit.Tick(now));
         await kit.Tick(now.AddMinutes(1));
         Assert.Equal(1, action.Runs[(c, Utc(4, 1, 16, 30))]);
-        audit = await (await marketer.GetAsync($"/api/campaigns/{c}/schedule/audit")).Json();
-        var phases = audit.GetProperty("phases").EnumerateArray().ToList();
+        audit = await (await marketer.GetAsync($"/api/campaigns/{c}/schedule/phases")).Json();
+        var phases = audit.GetProperty("items").EnumerateArray().ToList();
         Assert.Equal(new[] { "entry.close", "entry.open", "test.reveal", "voting.close", "voting.open" },
             phases.Select(p => p.GetProperty("kind").GetString()).Order());
         Assert.All(phases, p => Assert.Equal("done", p.GetProperty("status").GetString()));
