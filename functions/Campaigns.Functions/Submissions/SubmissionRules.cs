@@ -17,6 +17,9 @@ public static partial class SubmissionRules
         return now.UtcTicks.ToString("x15") + new string(Enumerable.Range(0, 8).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray());
     }
 
+    /// <summary>The entry id of a submission sent with an Idempotency-Key: the fan's retries name the same entry.</summary>
+    public static string KeyedEntryId(string fanId, string campaignId, string key) => "k" + IdempotencyKeys.Id(key, 31, "submission", campaignId, fanId);
+
     /// <summary>Whether the campaign accepts entries at <paramref name="now"/>; a problem when not.</summary>
     public static ApiProblem? Accepting(Campaign? campaign, DateTimeOffset now)
     {

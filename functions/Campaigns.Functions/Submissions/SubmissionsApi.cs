@@ -53,11 +53,13 @@ public static class SubmissionsApi
     {
         var fan = app.MapGroup("/api/campaigns/{campaignId}").WithTags("Submissions").RequireAuthorization(Policies.Fan);
 
-        fan.MapPost("/submissions", async (string campaignId, SubmissionInput input, ClaimsPrincipal user, SubmissionService service, CancellationToken ct) =>
+        fan.MapPost("/submissions", async (string campaignId, SubmissionInput input, ClaimsPrincipal user, HttpRequest http, SubmissionService service, CancellationToken ct) =>
         {
-            var (entry, upload) = await service.SubmitAsync(campaignId, user.Subject(), FanEligibility.FromClaims(user), input, ct);
+            var key = IdempotencyKeys.Read(http);
+            var (entry, upload) = await service.SubmitAsync(campaignId, user.Subject(), FanEligibility.FromClaims(user), input, ct, key);
             return Results.Created($"/api/me/submissions/{campaignId}/{entry.EntryId}", new { submission = entry, upload });
-        }).WithSummary("Submit a story, photo, video or label with consent; media kinds get a short-lived upload URL for one blob.");
+        }).WithSummary("Submit a story, photo, video or label with consent; media kinds get a short-lived upload URL for one blob. "
+            + "With an Idempotency-Key a retry answers with the entry the first request created.");
 
         fan.MapPost("/submissions/{entryId}/complete", async (string campaignId, string entryId, ClaimsPrincipal user, SubmissionService service, CancellationToken ct)
             => Results.Accepted($"/api/me/submissions/{campaignId}/{entryId}", await service.CompleteAsync(campaignId, entryId, user.Subject(), ct)))
@@ -183,10 +185,15 @@ public sealed class SubmissionService(
     public SafetyVerdict CheckText(string text, string? locale, SubmissionSettings settings, bool multiline)
         => safety.Check(text, locale, GlobalBrandTerms.Concat(settings.BrandTerms).ToArray(), settings.ForbiddenNames, multiline);
 
-    public async Task<(OwnEntryView Entry, UploadTicket? Upload)> SubmitAsync(string campaignId, string fanId, EligibilityFacts tokenFacts, SubmissionInput input, CancellationToken ct)
+    public async Task<(OwnEntryView Entry, UploadTicket? Upload)> SubmitAsync(string campaignId, string fanId, EligibilityFacts tokenFacts, SubmissionInput input,
+        CancellationToken ct, string? idempotencyKey = null)
     {
         var now = time.GetUtcNow();
         var campaign = CampaignRules.IdPattern().IsMatch(campaignId) ? await campaigns.GetCachedAsync(campaignId, ct) : null;
+        // A retry with the same key is the same submission: answered from what the first request stored, before any rule
+        // (the window may have closed, or the quota been reached by that very entry, since).
+        var keyedId = idempotencyKey is null || campaign is null ? null : SubmissionRules.KeyedEntryId(fanId, campaignId, idempotencyKey);
+        if (keyedId is not null && await RepeatAsync(campaignId, fanId, keyedId, ct) is { } repeat) return repeat;
         if (SubmissionRules.Accepting(campaign, now) is { } closed) throw new ProblemException(closed);
         if (services.GetService<IFanBlocklist>() is { } blocklist && await blocklist.IsBlockedAsync(campaignId, fanId, ct))
             throw new ProblemException(new ApiProblem(403, "fan_blocked", "You cannot submit to this campaign.", "Contact the campaign's support if you think this is a mistake."));
@@ -216,14 +223,19 @@ public sealed class SubmissionService(
             throw new ProblemException(new ApiProblem(422, "text_rejected", "The text cannot be accepted.", verdict.Message,
                 new Dictionary<string, string[]> { ["reason"] = [verdict.Category ?? "text"] }));
 
-        var entry = SubmissionRules.Create(SubmissionRules.NewEntryId(now, Random.Shared), fanId, campaign!, input, consent!, verdict, O, now);
+        var entry = SubmissionRules.Create(keyedId ?? SubmissionRules.NewEntryId(now, Random.Shared), fanId, campaign!, input, consent!, verdict, O, now);
         // A text entry goes to review right away; a delayed back-up message, queued before the record, repeats that
         // (idempotently) if the process stops in between — an accepted entry is never left without a review.
         if (entry.Upload is null)
             await storage.Queue(O.ImagesQueue).SendMessageAsync(
                 System.Text.Json.JsonSerializer.Serialize(new SubmissionsApi.ImageMessage(campaignId, entry.EntryId), JsonDefaults.Options),
                 visibilityTimeout: TimeSpan.FromSeconds(O.ReviewRetryDelaySeconds), cancellationToken: ct);
-        await store.CreateAsync(entry, ct);
+        try { await store.CreateAsync(entry, ct); }
+        catch (RequestFailedException e) when (e.Status == 409 && keyedId is not null)
+        {
+            // The same key sent twice at once: the other request created it.
+            return await RepeatAsync(campaignId, fanId, keyedId, ct) ?? throw new InvalidOperationException($"Entry {keyedId} conflicted but is missing.");
+        }
         UploadTicket? ticket = null;
         if (entry.Upload is { } u)
         {
@@ -240,6 +252,18 @@ public sealed class SubmissionService(
                 logger.LogWarning(e, "Review request for {CampaignId}/{EntryId} failed; the back-up message will retry", campaignId, entry.EntryId);
             }
         }
+        return (await OwnViewAsync(entry, ct), ticket);
+    }
+
+    /// <summary>The entry a keyed submission created, as its first answer gave it (a fresh upload URL while it still waits for the bytes).</summary>
+    private async Task<(OwnEntryView, UploadTicket?)?> RepeatAsync(string campaignId, string fanId, string entryId, CancellationToken ct)
+    {
+        if (await store.GetAsync(campaignId, entryId, ct) is not { Entry: var entry } || entry.OwnerFanId != fanId) return null;
+        UploadTicket? ticket = null;
+        if (entry.Status == Statuses.AwaitingUpload && entry.Upload is { } u && u.ExpiresAt > time.GetUtcNow())
+            ticket = new UploadTicket(await media.UploadSasAsync(u.BlobName, u.ExpiresAt, ct), "PUT",
+                new Dictionary<string, string> { ["x-ms-blob-type"] = "BlockBlob", ["Content-Type"] = u.DeclaredContentType },
+                u.ExpiresAt, entry.Kind == Kinds.Video ? O.MaxVideoBytes : O.MaxPhotoBytes);
         return (await OwnViewAsync(entry, ct), ticket);
     }
 

@@ -167,4 +167,46 @@ public sealed class MediaSafetyTests
         var other = await Submit.CampaignAsync(app.As("marketer"), DateTimeOffset.UtcNow);
         await Submit.CreateAsync(fan, other, Story(5));
     }
+
+    [Fact]
+    public async Task A_submission_retried_with_its_Idempotency_Key_is_one_entry_even_at_the_quota_and_concurrently()
+    {
+        await using var app = await TestApp.StartAsync(Submit.WithReviewQueue(b => b.Configuration["Submissions:MaxEntriesPerFan"] = "2"));
+        var campaignId = await Submit.CampaignAsync(app.As("marketer"), DateTimeOffset.UtcNow);
+        var fan = app.As("fan", "fan-idem-" + Guid.NewGuid().ToString("N")[..6]);
+        var story = new { kind = "story", locale = "en", title = "Story", text = "Breakfast.", consent = Submit.Consent };
+        async Task<(int Status, string? Id)> Send(string? key, object body)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"/api/campaigns/{campaignId}/submissions") { Content = JsonContent.Create(body) };
+            if (key is not null) request.Headers.Add("Idempotency-Key", key);
+            var response = await fan.SendAsync(request);
+            var json = await response.Json();
+            return ((int)response.StatusCode, response.IsSuccessStatusCode ? json.GetProperty("submission").GetProperty("entryId").GetString() : null);
+        }
+
+        // The same key sent three times at once, then again: one entry.
+        var first = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Send("order-1", story)));
+        Assert.All(first, r => Assert.Equal(201, r.Status));
+        Assert.Single(first.Select(r => r.Id).Distinct());
+        Assert.Equal(first[0], await Send("order-1", story));
+        // A new key is a new entry; the quota (2) is then reached, yet a retry of either is still answered.
+        var second = await Send("order-2", story);
+        Assert.Equal(201, second.Status);
+        Assert.NotEqual(first[0].Id, second.Id);
+        Assert.Equal(first[0], await Send("order-1", story));
+        await (await fan.PostAsJsonAsync($"/api/campaigns/{campaignId}/submissions", story)).Problem(409, "submission_quota_reached");
+        var own = await (await fan.GetAsync($"/api/me/submissions?campaignId={campaignId}")).Json();
+        Assert.Equal(2, own.GetProperty("items").GetArrayLength());
+
+        // The same key from another fan is that fan's own entry.
+        var other = app.As("fan", "fan-idem-other-" + Guid.NewGuid().ToString("N")[..6]);
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/campaigns/{campaignId}/submissions") { Content = JsonContent.Create(story) };
+        request.Headers.Add("Idempotency-Key", "order-1");
+        var theirs = await (await other.SendAsync(request)).Json();
+        Assert.NotEqual(first[0].Id, theirs.GetProperty("submission").GetProperty("entryId").GetString());
+
+        var bad = new HttpRequestMessage(HttpMethod.Post, $"/api/campaigns/{campaignId}/submissions") { Content = JsonContent.Create(story) };
+        bad.Headers.TryAddWithoutValidation("Idempotency-Key", "not ok!");
+        await (await fan.SendAsync(bad)).Problem(400, "invalid_idempotency_key");
+    }
 }
