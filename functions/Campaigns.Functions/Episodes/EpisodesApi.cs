@@ -67,8 +67,9 @@ public static class EpisodesApi
             return Results.Ok(Preview(campaign, parsed, slots, input.Count ?? 10, now));
         }).Requires(Powers.EpisodesEdit).WithSummary("Preview the next publications of a rule: local and UTC instants, with warnings.");
 
-        staff.MapPost("/series", async (string campaignId, SeriesInput input, CampaignStore campaigns, EpisodeStore store, TimeProvider time, CancellationToken ct) =>
+        staff.MapPost("/series", async (string campaignId, SeriesInput input, HttpRequest http, CampaignStore campaigns, EpisodeStore store, TimeProvider time, CancellationToken ct) =>
         {
+            var key = IdempotencyKeys.Read(http);
             if (await EpisodeCampaign(campaignId, campaigns, ct) is not { } campaign) return NoCampaign();
             if (string.IsNullOrWhiteSpace(input.Name) || input.Name.Length > EpisodeRules.MaxName)
                 return ApiProblem.Validation("name", $"Required, at most {EpisodeRules.MaxName} characters.").ToResult();
@@ -81,7 +82,11 @@ public static class EpisodesApi
             var slots = EpisodeTime.Expand(parsed, campaign.Zone);
             if (slots.Count == 0) return ApiProblem.Validation("recurrence", "The rule produces no publication.", "invalid_recurrence").ToResult();
             var now = time.GetUtcNow();
-            var series = new Series(input.Id ?? "s-" + RandomId(), campaign.Id, input.Name.Trim(), input.Recurrence, input.Times, now);
+            // Without an id of its own, a keyed request names its series by the key: a retry finds the first one's.
+            var id = input.Id ?? (key is null ? "s-" + RandomId() : "s-" + IdempotencyKeys.Id(key, 16, "series", campaign.Id));
+            if (input.Id is null && key is not null && await store.GetSeriesAsync(campaign.Id, id, ct) is { } repeated)
+                return Results.Created($"/api/campaigns/{campaign.Id}/series/{repeated.Id}", new { series = repeated, preview = Preview(campaign, parsed, slots, 10, now) });
+            var series = new Series(id, campaign.Id, input.Name.Trim(), input.Recurrence, input.Times, now);
             await store.CreateSeriesAsync(series, ct);
             return Results.Created($"/api/campaigns/{campaign.Id}/series/{series.Id}",
                 new { series, preview = Preview(campaign, parsed, slots, 10, now) });
@@ -99,9 +104,10 @@ public static class EpisodesApi
             return Results.Ok(new { series, episodes = episodes.Select(e => e.Episode).OrderBy(e => e.DueAt).Select(e => Staff(e, campaign)) });
         }).Requires(Powers.EpisodesRead).WithSummary("A series with its episodes in publication order.");
 
-        staff.MapPost("/series/{seriesId}/episodes", async (string campaignId, string seriesId, EpisodeInput input, CampaignStore campaigns,
+        staff.MapPost("/series/{seriesId}/episodes", async (string campaignId, string seriesId, EpisodeInput input, HttpRequest http, CampaignStore campaigns,
             EpisodeStore store, DueIndex due, TimeProvider time, CancellationToken ct) =>
         {
+            var key = IdempotencyKeys.Read(http);
             if (await EpisodeCampaign(campaignId, campaigns, ct) is not { } campaign) return NoCampaign();
             if (await FindSeries(campaignId, seriesId, store, ct) is not { } series) return NoSeries();
             if (EpisodeRules.ValidateContent(input.Content, campaign) is { } invalid) return invalid.ToResult();
@@ -109,11 +115,16 @@ public static class EpisodesApi
             var slots = EpisodeTime.Expand(parsed!, campaign.Zone);
             var existing = await store.ListEpisodesAsync(campaignId, seriesId, ct);
             var now = time.GetUtcNow();
-            var decision = EpisodeRules.Add(campaign, existing.Select(x => x.Episode).ToList(), slots, input, "e-" + RandomId(), seriesId, now);
+            // A keyed request names its episode by the key: a retry answers with the episode the first one added.
+            var id = key is null ? "e-" + RandomId() : "e-" + IdempotencyKeys.Id(key, 16, "episode", campaignId, seriesId);
+            if (existing.FirstOrDefault(x => x.Episode.Id == id) is { Episode: { } repeated })
+                return Results.Created($"/api/campaigns/{campaignId}/episodes/{repeated.Id}", Staff(repeated, campaign));
+            var decision = EpisodeRules.Add(campaign, existing.Select(x => x.Episode).ToList(), slots, input, id, seriesId, now);
             if (decision.Problem is { } p) return p.ToResult();
             await Save(campaignId, decision, existing, store, due, ct);
             return Results.Created($"/api/campaigns/{campaignId}/episodes/{decision.Changed[0].Id}", Staff(decision.Changed[0], campaign));
-        }).Requires(Powers.EpisodesEdit).WithSummary("Add a draft episode: appended, inserted at a position (later ones shift) or pinned to a time.");
+        }).Requires(Powers.EpisodesEdit).WithSummary("Add a draft episode: appended, inserted at a position (later ones shift) or pinned to a time. "
+            + "With an Idempotency-Key a retry answers with the episode the first request added.");
 
         staff.MapPut("/series/{seriesId}/order", async (string campaignId, string seriesId, OrderInput input, CampaignStore campaigns,
             EpisodeStore store, DueIndex due, TimeProvider time, CancellationToken ct) =>

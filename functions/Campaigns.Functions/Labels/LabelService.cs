@@ -10,6 +10,9 @@ using Microsoft.Extensions.Options;
 namespace Campaigns.Labels;
 
 /// <summary>A print batch. <c>Claiming</c> while its labels are being claimed; <c>Ready</c> once its manifest is written.</summary>
+/// <summary>The batch an Idempotency-Key's request made.</summary>
+public sealed record BatchKey(string BatchId, DateTimeOffset At);
+
 public sealed record PrintBatch(string CampaignId, string BatchId, DateTimeOffset CreatedAt, string Actor, int Count,
     string ManifestBlob, string[] EntryIds, string Status = PrintBatch.Ready)
 {
@@ -73,15 +76,34 @@ public sealed partial class LabelService(SubmissionStore store, MediaStorage med
     /// (status <c>claiming</c>, with its candidates) before any claim, so a crash after claiming leaves a record the
     /// next run finishes instead of labels held by a batch nobody prints.
     /// </summary>
-    public async Task<PrintBatch?> CreateBatchAsync(string campaignId, string actor, CancellationToken ct)
+    /// <summary>
+    /// Claims up to a batch of waiting labels and renders them. With an Idempotency-Key the request's batch is recorded
+    /// before anything is claimed, so a retry answers with that batch (finishing it if the first request stopped)
+    /// instead of claiming the next labels into a second one.
+    /// </summary>
+    public async Task<PrintBatch?> CreateBatchAsync(string campaignId, string actor, CancellationToken ct, string? idempotencyKey = null)
     {
         var template = await TemplateAsync(campaignId, ct);
         if (template is null) return null;
+        var keyRow = idempotencyKey is null ? null : IdempotencyKeys.Id(idempotencyKey, 32, "print-batch", campaignId);
+        string? batchId = null;
+        if (keyRow is not null && await store.GetDocAsync<BatchKey>(SubmissionStore.BatchKeyPartition(campaignId), keyRow, ct) is { } known)
+        {
+            var made = await store.GetDocAsync<PrintBatch>(SubmissionStore.BatchPartition(campaignId), known.BatchId, ct);
+            if (made is { Status: PrintBatch.Ready }) return made;
+            if (made is { Status: PrintBatch.Claiming }) return await FinishAsync(made, template, ct);
+            batchId = known.BatchId; // recorded, then stopped (or found nothing): this request makes it
+        }
         await FinishAbandonedAsync(campaignId, template, ct);
         var ids = await store.RowKeysAsync(SubmissionStore.LabelQueuePartition(campaignId), options.Value.PrintBatchSize, ct);
         if (ids.Count == 0) return null;
         var now = time.GetUtcNow();
-        var batchId = "b" + now.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+        if (batchId is null)
+        {
+            batchId = "b" + now.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+            if (keyRow is not null && !await store.TryAddDocAsync(SubmissionStore.BatchKeyPartition(campaignId), keyRow, new BatchKey(batchId, now), ct))
+                throw new ProblemException(ApiProblem.Conflict("request_in_progress", "A request with this Idempotency-Key is being handled; send it again in a moment."));
+        }
         var pending = new PrintBatch(campaignId, batchId, now, actor, 0, "", ids.ToArray(), PrintBatch.Claiming);
         await store.PutDocAsync(SubmissionStore.BatchPartition(campaignId), batchId, pending, ct);
         foreach (var id in ids)

@@ -62,14 +62,15 @@ public static class LabelsApi
             return Results.File(png, "image/png");
         }).RequireAuthorization(Policies.Fan).WithSummary("Render the fan's text on the label (PNG). Text is literal; offensive text is refused.");
 
-        g.MapPost("/print-batches", async (string campaignId, LabelService labels, ClaimsPrincipal user, CancellationToken ct) =>
+        g.MapPost("/print-batches", async (string campaignId, LabelService labels, ClaimsPrincipal user, HttpRequest http, CancellationToken ct) =>
         {
+            var key = IdempotencyKeys.Read(http);
             if (!CampaignRules.IdPattern().IsMatch(campaignId)) return ApiProblem.NotFound("campaign_not_found", "The campaign").ToResult();
-            var batch = await labels.CreateBatchAsync(campaignId, user.Subject(), ct);
+            var batch = await labels.CreateBatchAsync(campaignId, user.Subject(), ct, key);
             return batch is null
                 ? ApiProblem.Conflict("nothing_to_print", "No approved labels are waiting for a print batch.").ToResult()
                 : Results.Created($"/api/campaigns/{campaignId}/print-batches/{batch.BatchId}", batch);
-        }).Requires(Powers.LabelsFulfil).WithSummary("Create a print batch now: CSV manifest + print-ready images in Blob.");
+        }).Requires(Powers.LabelsFulfil).WithSummary("Create a print batch now: CSV manifest + print-ready images in Blob. With an Idempotency-Key a retry answers with the same batch.");
 
         g.MapGet("/print-batches", async (string campaignId, int? pageSize, string? continuation, LabelService labels, CancellationToken ct) =>
         {

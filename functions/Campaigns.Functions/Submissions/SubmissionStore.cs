@@ -138,6 +138,8 @@ public sealed class SubmissionStore(StorageClients storage)
     public static string SettingsPartition(string campaignId) => "set|" + campaignId;
     public static string LabelQueuePartition(string campaignId) => "lq|" + campaignId;
     public static string BatchPartition(string campaignId) => "lb|" + campaignId;
+    /// <summary>Idempotency-Keys of print-batch requests → the batch each made.</summary>
+    public static string BatchKeyPartition(string campaignId) => "lk|" + campaignId;
     public const string LabelCampaignsPartition = "lc";
 
     public async Task<T?> GetDocAsync<T>(string pk, string rk, CancellationToken ct) where T : class
@@ -148,6 +150,13 @@ public sealed class SubmissionStore(StorageClients storage)
 
     public Task PutDocAsync<T>(string pk, string rk, T doc, CancellationToken ct)
         => Table.UpsertEntityAsync(Doc(pk, rk, doc, null), TableUpdateMode.Replace, ct);
+
+    /// <summary>Insert-if-absent: false when the row exists.</summary>
+    public async Task<bool> TryAddDocAsync<T>(string pk, string rk, T doc, CancellationToken ct)
+    {
+        try { await Table.AddEntityAsync(Doc(pk, rk, doc, null), ct); return true; }
+        catch (RequestFailedException e) when (e.Status == 409) { return false; }
+    }
 
     public async Task<List<string>> RowKeysAsync(string pk, int max, CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Text.Json;
 using Campaigns.Platform;
 using Campaigns.Submissions;
 using Campaigns.Tests.Infrastructure;
@@ -134,6 +135,38 @@ public sealed class LabelsApiTests
         Assert.Equal(printed.Count, printed.Distinct().Count());
         Assert.Equal(labels.Order(), printed.Order());
         Assert.All(responses, r => Assert.Contains((int)r.StatusCode, new[] { 201, 409 }));
+    }
+
+    [Fact]
+    public async Task A_print_batch_request_retried_with_its_Idempotency_Key_answers_with_the_same_batch_not_a_second_one()
+    {
+        await using var app = await TestApp.StartAsync(Submit.WithReviewQueue(b => b.Configuration["Submissions:PrintBatchSize"] = "4"));
+        var marketer = app.As("marketer");
+        var campaignId = await Submit.CampaignAsync(marketer, DateTimeOffset.UtcNow);
+        Assert.Equal(200, (int)(await marketer.PutAsJsonAsync($"/api/campaigns/{campaignId}/label-template", Template)).StatusCode);
+        for (var i = 0; i < 10; i++)
+        {
+            var (entryId, _, _) = await Submit.CreateAsync(app.As("fan"), campaignId, new { kind = "label", locale = "fr", text = $"Luc {i}", consent = Submit.Consent });
+            await app.Service<IEntryModeration>().ApplyAsync(campaignId, entryId, new EntryDecision("approved", null, null, "mod-1", DateTimeOffset.UtcNow), CancellationToken.None);
+        }
+        async Task<JsonElement> Batch(string key)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"/api/campaigns/{campaignId}/print-batches");
+            request.Headers.Add("Idempotency-Key", key);
+            var response = await marketer.SendAsync(request);
+            Assert.Equal(201, (int)response.StatusCode);
+            return await response.Json();
+        }
+
+        var first = await Batch("night-run-1");
+        var again = await Batch("night-run-1"); // the answer was lost; the console sends the same request again
+        Assert.Equal(first.GetProperty("batchId").GetString(), again.GetProperty("batchId").GetString());
+        Assert.Equal(4, again.GetProperty("count").GetInt32());
+        var second = await Batch("night-run-2");
+        Assert.NotEqual(first.GetProperty("batchId").GetString(), second.GetProperty("batchId").GetString());
+        var batches = (await (await marketer.GetAsync($"/api/campaigns/{campaignId}/print-batches")).Json()).GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(2, batches.Count);
+        Assert.Equal(8, batches.Sum(b => b.GetProperty("count").GetInt32()));
     }
 
     [Fact]
