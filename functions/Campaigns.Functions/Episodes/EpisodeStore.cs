@@ -151,6 +151,13 @@ public sealed class EpisodeStore(StorageClients storage)
     public Task<ListPage<JobRetry>> ParkedAsync(string campaignId, int? pageSize, string? continuation, CancellationToken ct)
         => Table.PageAsync(Range(campaignId, "parked"), pageSize, continuation, Read<JobRetry>, ct);
 
+    /// <summary>Replaces the row if unchanged since read; false when someone changed it first.</summary>
+    public async Task<bool> ReplaceDocAsync<T>(string pk, string rk, T doc, ETag read, CancellationToken ct)
+    {
+        try { await Table.UpdateEntityAsync(Entity(pk, rk, doc), read, TableUpdateMode.Replace, ct); return true; }
+        catch (RequestFailedException e) when (e.Status is 412 or 404) { return false; }
+    }
+
     public async Task DeleteDocAsync(string pk, string rk, CancellationToken ct)
     {
         try { await Table.DeleteEntityAsync(pk, rk, ETag.All, ct); }

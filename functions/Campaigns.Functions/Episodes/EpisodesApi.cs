@@ -198,17 +198,21 @@ public static class EpisodesApi
             return await store.GetDoc<WebhookSecrets>(campaignId, EpisodeWebhooks.SecretsKey, ct) is { } s ? Results.Ok(s.Doc) : NoWebhook();
         }).Requires(Powers.EpisodeSettingsEdit).WithSummary("The webhook receiver's signing secrets (primary, and the previous one during a rotation).");
 
-        staff.MapPost("/episode-settings/webhook-secrets/rotate", async (string campaignId, RotateSecretInput? input, CampaignStore campaigns, EpisodeStore store,
-            IOptions<EpisodesOptions> options, TimeProvider time, CancellationToken ct) =>
+        staff.MapPost("/episode-settings/webhook-secrets/rotate", async (string campaignId, RotateSecretInput? input, HttpRequest http, CampaignStore campaigns,
+            EpisodeStore store, IOptions<EpisodesOptions> options, TimeProvider time, CancellationToken ct) =>
         {
+            var key = IdempotencyKeys.Read(http);
             if (await EpisodeCampaign(campaignId, campaigns, ct) is null) return NoCampaign();
             if (input?.OverlapHours is < 0 or > 720) return ApiProblem.Validation("overlapHours", "Use 0 to 720 hours.").ToResult();
             if (await store.GetDoc<WebhookSecrets>(campaignId, EpisodeWebhooks.SecretsKey, ct) is not { } current) return NoWebhook();
             var now = time.GetUtcNow();
-            var rotated = current.Doc.Rotate(StandardWebhook.NewSecret(), now, TimeSpan.FromHours(input?.OverlapHours ?? options.Value.WebhookRotationOverlapHours));
-            await store.PutDoc(campaignId, EpisodeWebhooks.SecretsKey, rotated, ct);
+            var rotated = current.Doc.Rotate(StandardWebhook.NewSecret(), now, TimeSpan.FromHours(input?.OverlapHours ?? options.Value.WebhookRotationOverlapHours), key);
+            if (ReferenceEquals(rotated, current.Doc)) return Results.Ok(rotated);
+            // Conditional on the secrets read: of two rotations at once, one wins and the other is told to read again.
+            if (!await store.ReplaceDocAsync(campaignId, EpisodeWebhooks.SecretsKey, rotated, current.ETag, ct)) return ApiProblem.Stale().ToResult();
             return Results.Ok(rotated);
-        }).Requires(Powers.EpisodeSettingsEdit).WithSummary("New primary secret; the previous one keeps signing for overlapHours (default Episodes__WebhookRotationOverlapHours).");
+        }).Requires(Powers.EpisodeSettingsEdit).WithSummary("New primary secret; the previous one keeps signing for overlapHours (default Episodes__WebhookRotationOverlapHours). "
+            + "With an Idempotency-Key a retry answers with the rotation already made.");
 
         staff.MapDelete("/episode-settings/webhook-secrets/previous", async (string campaignId, CampaignStore campaigns, EpisodeStore store, CancellationToken ct) =>
         {

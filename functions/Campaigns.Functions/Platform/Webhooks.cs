@@ -189,15 +189,20 @@ public static class StandardWebhook
 /// An endpoint's signing secrets: the primary signs; after a rotation the previous one also signs until
 /// <see cref="PreviousUntil"/> (or until removed), so receivers can switch without a gap.
 /// </summary>
-public sealed record WebhookSecrets(string Primary, string? Previous, DateTimeOffset? PreviousUntil, DateTimeOffset RotatedAt)
+public sealed record WebhookSecrets(string Primary, string? Previous, DateTimeOffset? PreviousUntil, DateTimeOffset RotatedAt, string? RotationKey = null)
 {
     public static WebhookSecrets New(DateTimeOffset now) => new(StandardWebhook.NewSecret(), null, null, now);
 
     public IReadOnlyList<string> Signing(DateTimeOffset now)
         => Previous is not null && (PreviousUntil is null || now < PreviousUntil) ? [Primary, Previous] : [Primary];
 
-    public WebhookSecrets Rotate(string newSecret, DateTimeOffset now, TimeSpan overlap)
-        => new(newSecret, overlap > TimeSpan.Zero ? Primary : null, overlap > TimeSpan.Zero ? now + overlap : null, now);
+    /// <summary>
+    /// The secrets after a rotation. A rotation retried with its Idempotency-Key (<paramref name="key"/>) is the one already
+    /// made: rotating twice would retire the secret receivers still use while the new one was never seen.
+    /// </summary>
+    public WebhookSecrets Rotate(string newSecret, DateTimeOffset now, TimeSpan overlap, string? key = null)
+        => key is not null && key == RotationKey ? this
+            : new(newSecret, overlap > TimeSpan.Zero ? Primary : null, overlap > TimeSpan.Zero ? now + overlap : null, now, key);
 
     public WebhookSecrets WithoutPrevious() => this with { Previous = null, PreviousUntil = null };
 }

@@ -64,6 +64,21 @@ public sealed class WebhookSafetyApiTests
         var rotated = await (await marketer.PostAsJsonAsync($"/api/campaigns/{a}/episode-settings/webhook-secrets/rotate", new { overlapHours = 48 })).Json();
         Assert.Equal(secretA, rotated.GetProperty("previous").GetString());
         Assert.NotEqual(secretA, rotated.GetProperty("primary").GetString());
+        // A rotation retried with its Idempotency-Key (the answer carrying the new secret was lost) is the same rotation:
+        // rotating twice would retire the secret receivers still use for one nobody has seen.
+        async Task<System.Text.Json.JsonElement> Rotate(string key)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"/api/campaigns/{a}/episode-settings/webhook-secrets/rotate") { Content = JsonContent.Create(new { overlapHours = 48 }) };
+            request.Headers.Add("Idempotency-Key", key);
+            var response = await marketer.SendAsync(request);
+            Assert.Equal(200, (int)response.StatusCode);
+            return await response.Json();
+        }
+        var keyed = await Rotate("rotate-2");
+        var retried = await Rotate("rotate-2");
+        Assert.Equal(keyed.GetProperty("primary").GetString(), retried.GetProperty("primary").GetString());
+        Assert.Equal(rotated.GetProperty("primary").GetString(), retried.GetProperty("previous").GetString());
+        Assert.NotEqual(keyed.GetProperty("primary").GetString(), (await Rotate("rotate-3")).GetProperty("primary").GetString());
         var ended = await (await marketer.DeleteAsync($"/api/campaigns/{a}/episode-settings/webhook-secrets/previous")).Json();
         Assert.Equal(System.Text.Json.JsonValueKind.Null, ended.GetProperty("previous").ValueKind);
         // Saving the same URL again keeps the secret; another URL gets a new one.
