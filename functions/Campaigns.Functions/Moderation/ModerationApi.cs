@@ -51,17 +51,18 @@ public static class ModerationApi
         }).Requires(Powers.ModerationReview).WithSummary("Open review items, oldest first (the SLA clock), filtered by kind, flag, locale.");
 
         mod.MapPost("/claims", async (string campaignId, ClaimInput input, ClaimsPrincipal user, StaffGrant grant, ModerationService service,
-            IOptions<ModerationOptions> options, TimeProvider time, CancellationToken ct) =>
+            IOptions<ModerationOptions> options, TimeProvider time, HttpRequest http, CancellationToken ct) =>
         {
+            var key = IdempotencyKeys.Read(http);
             var max = options.Value.MaxClaimBatch;
             if (input.Count is { } c && (c < 1 || c > max)) return ApiProblem.Validation("count", $"Claim between 1 and {max} items.").ToResult();
             if (ParseStatus(input.Status) is not { } st) return ApiProblem.Validation("status", "Use pending or escalated.").ToResult();
             if (st == ReviewStatus.Escalated && !grant.Can(Powers.ModerationEscalations))
                 return new ApiProblem(403, "escalated_admin_only", "Escalated items are claimed by the workspace's owners.").ToResult();
-            var result = await service.ClaimAsync(campaignId, user.Subject(), input.Count ?? Math.Min(10, max), st, input.Kind, input.Flag, input.Locale, ct);
+            var result = await service.ClaimAsync(campaignId, user.Subject(), input.Count ?? Math.Min(10, max), st, input.Kind, input.Flag, input.Locale, ct, key);
             var now = time.GetUtcNow();
             return Results.Ok(new { result.ClaimId, result.LeaseUntil, items = result.Items.Select(i => View(i, now)) });
-        }).Requires(Powers.ModerationReview).WithSummary("Claim a batch of items: a lease that expires, so abandoned claims come back.");
+        }).Requires(Powers.ModerationReview).WithSummary("Claim a batch of items: a lease that expires, so abandoned claims come back. With an Idempotency-Key a retry answers with the same items.");
 
         mod.MapPost("/claims/release", async (string campaignId, ReleaseInput input, ClaimsPrincipal user, ModerationService service, CancellationToken ct) =>
         {

@@ -133,12 +133,17 @@ public sealed class ModerationService(ModerationStore store, IOptions<Moderation
     /// Claims up to <paramref name="count"/> claimable items, oldest first. Each claim is an ETag-conditional
     /// write, so when two moderators race for an item exactly one write succeeds; the loser skips it.
     /// </summary>
-    public async Task<ClaimResult> ClaimAsync(string campaignId, string actor, int count, ReviewStatus status, string? kind, string? flag, string? locale, CancellationToken ct)
+    public async Task<ClaimResult> ClaimAsync(string campaignId, string actor, int count, ReviewStatus status, string? kind, string? flag, string? locale,
+        CancellationToken ct, string? idempotencyKey = null)
     {
         var now = time.GetUtcNow();
         var leaseUntil = now.AddSeconds(O.ClaimLeaseSeconds);
-        var claimId = Guid.NewGuid().ToString("N");
+        var claimId = idempotencyKey is null ? Guid.NewGuid().ToString("N") : IdempotencyKeys.Id(idempotencyKey, 32, "claim", campaignId, actor);
         var open = await store.OpenAsync(campaignId, ct);
+        // A claim retried with its key answers with the items the first request won while their lease lasts, instead of
+        // leasing a second batch the moderator never sees (which would sit out of everyone's reach until it expires).
+        var held = open.Select(x => x.Item).Where(i => i.ClaimId == claimId && i.ClaimedBy == actor && i.LeaseUntil > now).ToList();
+        if (idempotencyKey is not null && held.Count > 0) return new(claimId, held.Max(i => i.LeaseUntil!.Value), held);
         var etags = open.ToDictionary(x => x.Item.EntryId, x => x.ETag);
         var candidates = ModerationRules.Order(ModerationRules.Filter(open.Select(x => x.Item), status, kind, flag, locale)
             .Where(i => ModerationRules.IsClaimable(i, now)), byPriority: false);

@@ -61,6 +61,30 @@ public sealed class ModerationApiTests
     }
 
     [Fact]
+    public async Task A_claim_retried_with_its_Idempotency_Key_answers_with_the_same_items_while_their_lease_lasts()
+    {
+        await using var h = await Start();
+        var c = await h.App.CampaignAsync();
+        for (var i = 0; i < 6; i++) await h.Enqueue(c, $"k{i}");
+        var mod = h.App.As("moderator", "mod-k");
+        async Task<string[]> Claim(string key)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"/api/moderation/campaigns/{c}/claims") { Content = JsonContent.Create(new { count = 2 }) };
+            request.Headers.Add("Idempotency-Key", key);
+            var response = await mod.SendAsync(request);
+            Assert.Equal(200, (int)response.StatusCode);
+            return Ids(await response.Json());
+        }
+
+        Assert.Equal(["k0", "k1"], await Claim("batch-1"));
+        Assert.Equal(["k0", "k1"], await Claim("batch-1")); // the answer was lost: the same two, not k2 and k3 held out of sight
+        Assert.Equal(["k2", "k3"], await Claim("batch-2"));
+        // Once the lease is over the key no longer holds anything: the retry is a new claim.
+        h.Time.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal(["k0", "k1"], await Claim("batch-1"));
+    }
+
+    [Fact]
     public async Task Claims_take_the_oldest_first_and_an_expired_lease_returns_items_to_the_queue()
     {
         await using var h = await Start();
