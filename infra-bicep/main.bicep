@@ -198,8 +198,6 @@ var appSettings = {
   Moderation__ApplyQueue: 'moderation-apply'
   Moderation__ApplyCheckSeconds: '60'
   Winners__PseudonymKey: keyVaultRef(keyVaultName, 'winners-pseudonym-key')
-  Winners__WebhookUrl: keyVaultRef(keyVaultName, 'winners-webhook-url')
-  Winners__WebhookSecret: keyVaultRef(keyVaultName, 'winners-webhook-secret')
   Winners__ClaimDays: '14'
   Winners__NotifyQueue: 'winners-notify'
   Episodes__WebhookRotationOverlapHours: '24'

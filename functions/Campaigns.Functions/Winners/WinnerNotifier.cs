@@ -16,14 +16,16 @@ public sealed record WinnerNotice(string DeliveryId, string Event, string Campai
 /// They are recorded in the draw's outbox with the change they announce and sent from there (after the change, and by
 /// the scheduler's sweep), so none is lost when the process stops in between.
 /// </summary>
-public sealed class WinnerNotifier(StorageClients storage, DrawStore store, IHttpClientFactory http, IOptions<WinnersOptions> options, TimeProvider time)
+public sealed class WinnerNotifier(StorageClients storage, DrawStore store, WinnersReceivers receivers, Campaigns.CampaignStore campaigns,
+    IHttpClientFactory http, IOptions<WinnersOptions> options, TimeProvider time)
 {
     public const string DefaultQueue = "winners-notify";
     public const string HttpClientName = "winners-webhook";
 
     /// <summary>
     /// Queues every notification in the draw's outbox, then records them as sent. A crash between the two sends them
-    /// again with the same delivery id (webhook-id), which receivers drop; without a webhook they are dropped unsent.
+    /// again with the same delivery id (webhook-id), which receivers drop; when the campaign's workspace has no winners
+    /// receiver they are dropped unsent.
     /// </summary>
     public async Task FlushAsync(string campaignId, string drawId, CancellationToken ct)
     {
@@ -43,27 +45,32 @@ public sealed class WinnerNotifier(StorageClients storage, DrawStore store, IHtt
         }
     }
 
-    private Task EnqueueAsync(DrawState s, PendingNotice n, CancellationToken ct)
+    /// <summary>The receiver of the campaign's workspace; null when it has none (notices are then not sent).</summary>
+    private async Task<WinnersReceiver?> ReceiverAsync(string campaignId, CancellationToken ct)
+        => await campaigns.GetCachedAsync(campaignId, ct) is { WorkspaceId: { } ws } && await receivers.GetAsync(ws, ct) is { } found ? found.Receiver : null;
+
+    private async Task EnqueueAsync(DrawState s, PendingNotice n, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(options.Value.WebhookUrl)) return Task.CompletedTask;
+        if (await ReceiverAsync(s.CampaignId, ct) is null) return;
         var notice = new WinnerNotice($"{s.CampaignId}/{s.DrawId}/{n.Position}/{n.Pid[..16]}/{n.Event}", n.Event, s.CampaignId, s.DrawId,
             n.Position, n.Pid, n.FanId, n.EntryId, n.At);
-        return storage.Queue(options.Value.NotifyQueue).SendMessageAsync(JsonSerializer.Serialize(notice, JsonDefaults.Options), ct);
+        await storage.Queue(options.Value.NotifyQueue).SendMessageAsync(JsonSerializer.Serialize(notice, JsonDefaults.Options), ct);
     }
 
     /// <summary>Queue handler: errors escape so the message is retried and, after the limit, parked in the poison queue.</summary>
     public async Task DeliverAsync(FunctionInvocation inv)
     {
         var notice = inv.QueueMessage<WinnerNotice>(JsonDefaults.Options);
-        var o = options.Value;
-        if (string.IsNullOrWhiteSpace(o.WebhookUrl)) return;
+        // Read at send time: a receiver removed or moved since the notice was queued gets nothing, the new one gets it.
+        if (await ReceiverAsync(notice.CampaignId, inv.Cancellation) is not { } receiver) return;
         var body = JsonSerializer.Serialize(notice, JsonDefaults.Options);
-        using var request = new HttpRequestMessage(HttpMethod.Post, o.WebhookUrl) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        var now = time.GetUtcNow();
+        using var request = new HttpRequestMessage(HttpMethod.Post, receiver.Url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         request.Headers.Add("X-Campaigns-Event", notice.Event);
         request.Headers.Add("X-Campaigns-Delivery", notice.DeliveryId);
         // Signed with the send time inside the signed text (Standard Webhooks): receivers refuse old timestamps, so a
         // captured delivery cannot be replayed later; webhook-id (= the delivery id) dedupes retries.
-        StandardWebhook.AddHeaders(request, [o.WebhookSecret!], notice.DeliveryId, time.GetUtcNow().ToUnixTimeSeconds(), body);
+        StandardWebhook.AddHeaders(request, receiver.Secrets.Signing(now), notice.DeliveryId, now.ToUnixTimeSeconds(), body);
         using var response = await http.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, inv.Cancellation);
         if (!response.IsSuccessStatusCode)
             throw new HttpRequestException($"Winner webhook answered {(int)response.StatusCode} for {notice.DeliveryId}.");

@@ -28,6 +28,7 @@ public static class WinnersApi
         s.AddSingleton<DrawRunner>();
         s.AddSingleton<WinnersFaults>();
         s.AddSingleton<WinnerNotifier>();
+        s.AddSingleton<WinnersReceivers>();
         s.AddSingleton<IPhaseAction, WinnersPhaseAction>();
         s.AddWebhookClient(WinnerNotifier.HttpClientName);
         // The queue name is a setting, read when the catalog is built (after every configuration source is added);
@@ -40,6 +41,7 @@ public static class WinnersApi
     public static void MapWinners(this WebApplication app)
     {
         var staff = app.MapGroup("/api/campaigns/{campaignId}/draws").WithTags("Winners");
+        WinnersReceiversApi.Map(app);
 
         staff.MapGet("/", async (string campaignId, int? pageSize, string? continuation, DrawStore store, CancellationToken ct) =>
         {

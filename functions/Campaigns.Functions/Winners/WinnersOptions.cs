@@ -9,17 +9,13 @@ public sealed class WinnersOptions
 {
     /// <summary>Key of the pseudonymous ids in published lists (≥ 32 bytes). Locally derived from Auth__DevSigningKey when empty.</summary>
     public string? PseudonymKey { get; set; }
-    /// <summary>Where winner notifications are POSTed; empty = no webhook.</summary>
-    public string? WebhookUrl { get; set; }
-    /// <summary>The receiver's Standard Webhooks secret (whsec_ + Base64 of ≥ 24 random bytes); required with WebhookUrl.</summary>
-    public string? WebhookSecret { get; set; }
     /// <summary>Days a winner has to answer before "no_response" may promote the next alternate.</summary>
     public int ClaimDays { get; set; } = 14;
     /// <summary>Queue of webhook deliveries.</summary>
     public string NotifyQueue { get; set; } = WinnerNotifier.DefaultQueue;
 
     internal string? DevKeyFallback { get; set; }
-    /// <summary>Webhooks__AllowHttpLoopback, copied in so the URL is judged as deliveries will be.</summary>
+    /// <summary>Webhooks__AllowHttpLoopback, copied in so a receiver's URL is judged when saved as deliveries will judge it.</summary>
     internal bool AllowHttpLoopback { get; set; }
 
     public byte[] PseudonymKeyBytes => !string.IsNullOrWhiteSpace(PseudonymKey)
@@ -39,13 +35,6 @@ public sealed class WinnersOptionsValidator : IValidateOptions<WinnersOptions>
             if (string.IsNullOrWhiteSpace(o.DevKeyFallback)) errors.Add("Setting 'Winners__PseudonymKey' is required (at least 32 bytes).");
         }
         else if (Encoding.UTF8.GetByteCount(o.PseudonymKey) < 32) errors.Add("Setting 'Winners__PseudonymKey' must be at least 32 bytes.");
-        if (!string.IsNullOrWhiteSpace(o.WebhookUrl))
-        {
-            if (Platform.WebhookAddress.CheckUrl(o.WebhookUrl, o.AllowHttpLoopback) is { } problem)
-                errors.Add($"Setting 'Winners__WebhookUrl': {problem}");
-            if (!Platform.StandardWebhook.IsSecret(o.WebhookSecret))
-                errors.Add("Setting 'Winners__WebhookSecret' is required with Winners__WebhookUrl: whsec_ + Base64 of 24 to 64 random bytes.");
-        }
         if (!Platform.StorageNames.IsQueueName(o.NotifyQueue))
             errors.Add("Setting 'Winners__NotifyQueue' must be a valid queue name (3–63 lowercase letters, digits, single hyphens).");
         if (o.ClaimDays is < 1 or > 365) errors.Add("Setting 'Winners__ClaimDays' must be between 1 and 365.");

@@ -72,6 +72,7 @@ public static class Powers
     public static readonly Power DrawsRun = new("draws.run", "Configure, commit, run draws; set winners' status; promote alternates", [O, M]);
     public static readonly Power DrawsExternal = new("draws.external", "Enter a draw's external random value", [O]);
     public static readonly Power WinnerContacts = new("winners.contacts", "Read winners' contact identities for fulfilment (each read audited)", [O, M]);
+    public static readonly Power WinnersWebhook = new("winners.webhook", "Set, read and rotate the workspace's winner-notification receiver (audited)", [O]);
 
     // Platform
     public static readonly Power FanProfileRead = new("fans.profile.read", "Read any fan's profile (support cases)", [], Operator: true);

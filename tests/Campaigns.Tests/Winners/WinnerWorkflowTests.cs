@@ -69,7 +69,7 @@ public sealed class WinnerWorkflowTests
             var id = request.Headers.GetValues("webhook-id").Single();
             var stamp = long.Parse(ts!.Single());
             Assert.InRange(stamp, DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.AddDays(30).ToUnixTimeSeconds());
-            Assert.Equal(Episodes.WebhookSafetyApiTests.Sign(WebhookSecret, id, stamp, Encoding.UTF8.GetString(body)), request.Headers.GetValues("webhook-signature").Single());
+            Assert.Equal(Episodes.WebhookSafetyApiTests.Sign(webhook.Secret!, id, stamp, Encoding.UTF8.GetString(body)), request.Headers.GetValues("webhook-signature").Single());
             Assert.False(string.IsNullOrEmpty(id));
         }
 

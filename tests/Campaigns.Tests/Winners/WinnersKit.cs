@@ -57,6 +57,8 @@ internal sealed class FakeCapabilities : IVoterDirectory, IFanBlocklist, IEntryD
 internal sealed class WebhookCapture : HttpMessageHandler
 {
     public ConcurrentQueue<(HttpRequestMessage Request, byte[] Body)> Received { get; } = new();
+    /// <summary>The receiver's secret, as the workspace's owner got it when setting the receiver's URL.</summary>
+    public string? Secret { get; set; }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
     {
@@ -67,8 +69,6 @@ internal sealed class WebhookCapture : HttpMessageHandler
 
 internal static class WinnersKit
 {
-    public const string WebhookSecret = "whsec_dGVzdC13ZWJob29rLXNlY3JldC0wMTIzNDU2Nzg5YWJjZGVm";
-
     public static string NewId() => "w-" + Guid.NewGuid().ToString("N")[..12];
 
     public static async Task<(TestApp App, FakeTimeProvider Time)> StartAsync(FakeCapabilities fakes, WebhookCapture? webhook = null,
@@ -80,17 +80,19 @@ internal static class WinnersKit
             // A queue of this app only: parallel test apps share Azurite and would take each other's deliveries.
             ["Winners:NotifyQueue"] = "winners-notify-" + Guid.NewGuid().ToString("N")[..12],
         };
-        if (webhook is not null)
-        {
-            settings["Winners:WebhookUrl"] = "https://crm.example/hooks/winners";
-            settings["Winners:WebhookSecret"] = WebhookSecret;
-        }
         var app = await TestApp.StartAsync(b =>
         {
             b.Services.AddSingleton<TimeProvider>(time);
             if (register is null) fakes.Register(b); else register(b);
             if (webhook is not null) b.Services.AddHttpClient(WinnerNotifier.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => webhook);
         }, settings);
+        if (webhook is not null)
+        {
+            // The brand's CRM, set by the workspace's owner; its secret is shown once, in this answer.
+            var set = await app.As("owner").PutAsJsonAsync($"/api/workspaces/{app.WorkspaceId}/winners-webhook", new { url = "https://crm.example/hooks/winners" });
+            Assert.Equal(200, (int)set.StatusCode);
+            webhook.Secret = (await set.Json()).GetProperty("secret").GetString();
+        }
         return (app, time);
     }
 

@@ -76,6 +76,9 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         ["POST /api/judging/campaigns/{campaignId}/hybrid"] = "judging.setup",
         ["GET /api/public/campaigns/{campaignId}/results/hybrid"] = "public",
         // Winners
+        ["GET /api/workspaces/{workspaceId}/winners-webhook/"] = "winners.webhook",
+        ["PUT /api/workspaces/{workspaceId}/winners-webhook/"] = "winners.webhook",
+        ["POST /api/workspaces/{workspaceId}/winners-webhook/rotate"] = "winners.webhook",
         ["GET /api/campaigns/{campaignId}/draws/"] = "draws.read",
         ["PUT /api/campaigns/{campaignId}/draws/{drawId}"] = "draws.run",
         ["GET /api/campaigns/{campaignId}/draws/{drawId}"] = "draws.read",
