@@ -35,6 +35,7 @@ public static class SubmissionsApi
         s.AddSingleton<IEntryDirectory>(sp => sp.GetRequiredService<SubmissionService>());
         s.AddSingleton<IEntryModeration>(sp => sp.GetRequiredService<SubmissionService>());
         s.AddSingleton<IStartupTask, MediaStorageSetup>();
+        s.AddSingleton<IStartupTask, MediaMigration>();
         s.AddSingleton<IStartupTask, ImagePipelineSetup>();
         // The queue name is a setting read raw when the catalog is built, after every configuration source is added.
         s.AddSingleton(sp => new FunctionDefinition(ProcessImageFunction,
@@ -439,7 +440,7 @@ public sealed class SubmissionService(
     }
 
     /// <summary>Unguessable, so a public name cannot be found before it is published, nor reused after.</summary>
-    private static string NewPublicToken() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+    internal static string NewPublicToken() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
 
     public async Task<int> SetOwnerHiddenAsync(string campaignId, string fanId, bool hidden, CancellationToken ct)
     {

@@ -209,4 +209,49 @@ public sealed class MediaSafetyTests
         bad.Headers.TryAddWithoutValidation("Idempotency-Key", "not ok!");
         await (await fan.SendAsync(bad)).Problem(400, "invalid_idempotency_key");
     }
+
+    [Fact]
+    public async Task Media_stored_before_moderation_existed_leave_the_public_container_and_shown_entries_are_published_again()
+    {
+        await using var app = await TestApp.StartAsync(Submit.WithReviewQueue());
+        var campaignId = await Submit.CampaignAsync(app.As("marketer"), DateTimeOffset.UtcNow);
+        var media = app.Service<MediaStorage>();
+        var store = app.Service<SubmissionStore>();
+        var shown = await PendingPhotoAsync(app, app.As("fan", "fan-old-a-" + Guid.NewGuid().ToString("N")[..6]), campaignId, TestImages.TaggedJpeg(800, 600));
+        var rejected = await PendingPhotoAsync(app, app.As("fan", "fan-old-b-" + Guid.NewGuid().ToString("N")[..6]), campaignId, TestImages.TaggedJpeg(800, 600));
+        await Decide(app, campaignId, shown.EntryId, "approved");
+        await Decide(app, campaignId, rejected.EntryId, "rejected");
+
+        // The old layout: derivatives public under their record's names, no publication token, nothing private.
+        foreach (var id in new[] { shown.EntryId, rejected.EntryId })
+        {
+            var e = await store.UpdateAsync(campaignId, id, x => x with { Media = x.Media! with { PublicToken = null } }, CancellationToken.None);
+            await foreach (var b in media.Media.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"{campaignId}/{id}/", CancellationToken.None))
+                await media.Media.DeleteBlobAsync(b.Name);
+            foreach (var name in new[] { e!.Media!.SmallBlob, e.Media.LargeBlob })
+            {
+                var bytes = (await media.Derivatives.GetBlobClient(name).DownloadContentAsync()).Value.Content;
+                await media.Media.GetBlobClient(name).UploadAsync(bytes);
+                await media.Derivatives.DeleteBlobAsync(name);
+            }
+        }
+        using var anon = new HttpClient();
+        var oldRejectedUrl = media.Media.GetBlobClient($"{campaignId}/{rejected.EntryId}/1080.jpg").Uri;
+        Assert.Equal(200, (int)(await anon.GetAsync(oldRejectedUrl)).StatusCode); // the finding: a rejected photo's URL answers 200
+
+        await app.Service<SubmissionStore>().DeleteSlotRowAsync(MediaMigration.MarkerPartition, MediaMigration.MarkerRow, CancellationToken.None);
+        var migration = app.Services.GetServices<IStartupTask>().OfType<MediaMigration>().Single();
+        await migration.RunAsync(CancellationToken.None);
+        await migration.RunAsync(CancellationToken.None); // a second start changes nothing
+
+        Assert.Equal(404, (int)(await anon.GetAsync(oldRejectedUrl)).StatusCode);
+        Assert.Equal(404, (int)(await anon.GetAsync(media.Media.GetBlobClient($"{campaignId}/{shown.EntryId}/1080.jpg").Uri)).StatusCode);
+        // The shown entry has a public URL again (a new name), the rejected one none; both keep private derivatives.
+        var gallery = await (await app.Client.GetAsync($"/api/public/campaigns/{campaignId}/gallery")).Json();
+        var url = Large(Assert.Single(gallery.GetProperty("items").EnumerateArray()));
+        Assert.Equal(200, (int)(await anon.GetAsync(url)).StatusCode);
+        var rejectedEntry = (await store.GetAsync(campaignId, rejected.EntryId, CancellationToken.None))!.Value.Entry;
+        Assert.Null(rejectedEntry.Media!.PublicToken);
+        Assert.True((await media.Derivatives.GetBlobClient(rejectedEntry.Media.LargeBlob).ExistsAsync()).Value);
+    }
 }
