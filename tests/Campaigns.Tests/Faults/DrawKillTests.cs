@@ -17,7 +17,7 @@ public sealed class DrawKillTests(ITestOutputHelper output)
     [Fact]
     public async Task A_draw_run_killed_mid_way_and_retried_with_its_key_makes_one_draw_with_the_same_winners()
     {
-        const int voters = 60;
+        const int voters = 30;
         // Setup and retries in-process on the real clock (the draw window must really close); the run that is killed in
         // its own process over the same storage.
         await using var app = await TestApp.StartAsync(settings: VotingKit.Settings());
