@@ -20,6 +20,23 @@ public sealed class HostingOptions
 {
     /// <summary>True without the Functions host: the program then runs its own queue and timer triggers.</summary>
     public bool Standalone { get; set; } = true;
+
+    /// <summary>
+    /// Standalone only: how long a received queue message stays invisible while its handler runs. A message held by a
+    /// process that dies comes back after this; local fault tests shorten it so a killed worker's batch returns in seconds.
+    /// </summary>
+    public int QueueLeaseSeconds { get; set; } = 300;
+}
+
+public sealed class HostingOptionsValidator : IValidateOptions<HostingOptions>
+{
+    // A queue visibility timeout is at most 7 days; under a second a message would come back while still being handled.
+    public const int MaxQueueLeaseSeconds = 7 * 24 * 3600;
+
+    public ValidateOptionsResult Validate(string? name, HostingOptions o)
+        => o.QueueLeaseSeconds is < 1 or > MaxQueueLeaseSeconds
+            ? ValidateOptionsResult.Fail($"Setting 'Hosting__QueueLeaseSeconds' must be 1..{MaxQueueLeaseSeconds}.")
+            : ValidateOptionsResult.Success;
 }
 
 /// <summary>The program: the table of contents of the app, one line per capability.</summary>
@@ -46,7 +63,10 @@ public static class CampaignsApp
         {
             o.Standalone = handlerPort is null;
             if (bool.TryParse(builder.Configuration["Hosting:Standalone"], out var standalone)) o.Standalone = standalone;
-        });
+            if (builder.Configuration["Hosting:QueueLeaseSeconds"] is { Length: > 0 } lease)
+                o.QueueLeaseSeconds = int.TryParse(lease, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : -1;
+        }).ValidateOnStart();
+        s.AddSingleton<IValidateOptions<HostingOptions>, HostingOptionsValidator>();
         s.Configure<JsonOptions>(o => JsonDefaults.Configure(o.SerializerOptions));
         s.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         s.AddProblemDetails();

@@ -13,8 +13,9 @@ public sealed class StandaloneQueuePoller(
     FunctionCatalog catalog, FunctionInvoker invoker, StorageClients storage, HostQueueSettings settings,
     IOptions<HostingOptions> hosting, ILogger<StandaloneQueuePoller> logger) : BackgroundService
 {
-    // While a handler runs the message stays invisible; on failure it comes back after host.json's visibilityTimeout.
-    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
+    // While a handler runs the message stays invisible (Hosting__QueueLeaseSeconds, 5 min by default); on failure it
+    // comes back after host.json's visibilityTimeout, and if the process dies when the lease runs out.
+    private readonly TimeSpan _lease = TimeSpan.FromSeconds(hosting.Value.QueueLeaseSeconds);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -47,7 +48,7 @@ public sealed class StandaloneQueuePoller(
             QueueMessage[] batch;
             try
             {
-                batch = (await queue.ReceiveMessagesAsync(settings.BatchSize, Lease, stopping)).Value;
+                batch = (await queue.ReceiveMessagesAsync(settings.BatchSize, _lease, stopping)).Value;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested) { break; }
             catch (Exception e)

@@ -107,9 +107,14 @@ public sealed partial class LabelService(SubmissionStore store, MediaStorage med
         var pending = new PrintBatch(campaignId, batchId, now, actor, 0, "", ids.ToArray(), PrintBatch.Claiming);
         await store.PutDocAsync(SubmissionStore.BatchPartition(campaignId), batchId, pending, ct);
         foreach (var id in ids)
-            await store.UpdateAsync(campaignId, id, e => Printable(e) && e.Order?.BatchId is null
+        {
+            var claimed = await store.UpdateAsync(campaignId, id, e => Printable(e) && e.Order?.BatchId is null
                 ? e with { Order = (e.Order ?? new LabelOrder()) with { BatchId = batchId, BatchedAt = now }, UpdatedAt = now }
                 : null, ct);
+            // Listed as waiting but not claimable: its waiting row is stale (a process died after writing the entry and
+            // before its copies). Left alone it would come back in every run and take a place in every batch.
+            if (claimed is not null && claimed.Order?.BatchId != batchId) await store.RepairCopiesAsync(claimed, ct);
+        }
         return await FinishAsync(pending, template, ct);
     }
 

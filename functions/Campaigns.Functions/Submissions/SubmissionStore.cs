@@ -70,6 +70,12 @@ public sealed class SubmissionStore(StorageClients storage)
         }
     }
 
+    /// <summary>
+    /// Rewrites the copies (fan copy, gallery row, label waiting row) of an entry as read: for a caller that finds them
+    /// stale, e.g. a label still waiting although a batch claimed it before its process died between the two writes.
+    /// </summary>
+    public Task RepairCopiesAsync(Entry e, CancellationToken ct) => WriteCopiesAsync(e, ct);
+
     private async Task WriteCopiesAsync(Entry e, CancellationToken ct)
     {
         await Table.UpsertEntityAsync(Doc(FanPartition(e.OwnerFanId), e.CampaignId + "|" + e.EntryId, e, e), TableUpdateMode.Replace, ct);

@@ -198,6 +198,28 @@ public sealed class LabelsApiTests
     }
 
     [Fact]
+    public async Task A_label_still_listed_as_waiting_after_a_batch_claimed_it_is_repaired_by_the_next_run()
+    {
+        await using var app = await TestApp.StartAsync(Submit.WithReviewQueue());
+        var marketer = app.As("marketer");
+        var campaignId = await Submit.CampaignAsync(marketer, DateTimeOffset.UtcNow);
+        Assert.Equal(200, (int)(await marketer.PutAsJsonAsync($"/api/campaigns/{campaignId}/label-template", Template)).StatusCode);
+        var (entryId, _, _) = await Submit.CreateAsync(app.As("fan"), campaignId, new { kind = "label", locale = "it", text = "Giulia", consent = Submit.Consent });
+        await app.Service<IEntryModeration>().ApplyAsync(campaignId, entryId, new EntryDecision("approved", null, null, "mod-1", DateTimeOffset.UtcNow), CancellationToken.None);
+        var created = await marketer.PostAsync($"/api/campaigns/{campaignId}/print-batches", null);
+        Assert.Equal(201, (int)created.StatusCode);
+
+        // What a process killed between a claim's entry write and its copies leaves: the label batched, yet still waiting.
+        var store = app.Service<SubmissionStore>();
+        var table = app.Service<StorageClients>().Table(SubmissionStore.TableName);
+        await table.UpsertEntityAsync(new Azure.Data.Tables.TableEntity(SubmissionStore.LabelQueuePartition(campaignId), entryId));
+
+        await (await marketer.PostAsync($"/api/campaigns/{campaignId}/print-batches", null)).Problem(409, "nothing_to_print");
+        Assert.Empty(await store.RowKeysAsync(SubmissionStore.LabelQueuePartition(campaignId), 10, CancellationToken.None));
+        Assert.Single((await (await marketer.GetAsync($"/api/campaigns/{campaignId}/print-batches")).Json()).GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
     public async Task Label_previews_are_limited_per_fan_per_minute()
     {
         await using var app = await TestApp.StartAsync(Submit.WithReviewQueue(), new Dictionary<string, string?> { ["Submissions:PreviewsPerMinute"] = "3" });

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Campaigns.Tests.Infrastructure;
@@ -8,72 +7,11 @@ namespace Campaigns.Tests.Voting;
 /// <summary>
 /// The service as a separate process, killed hard (SIGKILL) after answering 202s and restarted: the votes it accepted are
 /// durable and a fresh process counts each exactly once. (A crash in the middle of a counter batch is covered in-process
-/// by <see cref="ExactlyOnceTests"/>: a killed worker's message stays leased for minutes, too long for a test.)
+/// by <see cref="ExactlyOnceTests"/>, and across processes by Faults.ProcessKillFaultTests with a short queue lease.)
 /// </summary>
 public sealed class ProcessKillTests
 {
-    private sealed class Service : IAsyncDisposable
-    {
-        public const string Workspace = "process-kill-tests";
-
-        private readonly Process _process;
-        public HttpClient Http { get; }
-
-        private Service(Process process, int port)
-        {
-            _process = process;
-            Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
-        }
-
-        public static async Task<Service> StartAsync(Dictionary<string, string?> settings, bool counts)
-        {
-            var port = Azurite.FreePort();
-            var psi = new ProcessStartInfo("dotnet")
-            {
-                ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Campaigns.Functions.dll"), "--urls", $"http://127.0.0.1:{port}" },
-                WorkingDirectory = Path.GetTempPath(), // no local.settings.json: everything comes from the environment
-                UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
-            };
-            foreach (var (k, v) in settings) psi.Environment[k.Replace(":", "__")] = v;
-            // Without its standalone triggers the process only accepts votes (as under the Functions host between invocations).
-            psi.Environment["Hosting__Standalone"] = counts ? "true" : "false";
-            var process = Process.Start(psi)!;
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var service = new Service(process, port);
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (true)
-            {
-                try
-                {
-                    if (!(await service.Http.GetAsync("/")).IsSuccessStatusCode) continue;
-                    await TestApp.EnsureWorkspaceAsync(Workspace);
-                    return service;
-                }
-                catch (HttpRequestException) when (DateTime.UtcNow < deadline && !process.HasExited) { await Task.Delay(200); }
-            }
-        }
-
-        public HttpClient As(string role, string subject)
-        {
-            return TestApp.ClientFor(Http.BaseAddress!, Workspace, role, subject);
-        }
-
-        public void Kill()
-        {
-            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-
-        public ValueTask DisposeAsync()
-        {
-            Kill();
-            Http.Dispose();
-            return ValueTask.CompletedTask;
-        }
-    }
+    private const string Workspace = "process-kill-tests";
 
     [Fact]
     public async Task Votes_accepted_by_a_process_killed_before_counting_are_counted_exactly_once_after_a_restart()
@@ -84,13 +22,13 @@ public sealed class ProcessKillTests
         var now = DateTimeOffset.UtcNow;
         var colours = new[] { "red", "blue", "green" };
 
-        await using (var first = await Service.StartAsync(settings, counts: false))
+        await using (var first = await ServiceProcess.StartAsync(settings, standalone: false, Workspace))
         {
             var marketer = first.As("marketer", "m-1");
             var created = await marketer.PostAsJsonAsync("/api/campaigns", new
             {
                 id,
-                workspaceId = Service.Workspace,
+                workspaceId = Workspace,
                 name = "Kill test",
                 brand = "Cars",
                 timeZone = "Europe/Berlin",
@@ -110,7 +48,7 @@ public sealed class ProcessKillTests
             first.Kill();
         }
 
-        await using var second = await Service.StartAsync(settings, counts: true);
+        await using var second = await ServiceProcess.StartAsync(settings, standalone: true, Workspace);
         var admin = second.As("owner", "a-1");
         var deadline = DateTime.UtcNow.AddSeconds(90);
         System.Text.Json.JsonElement tally;
