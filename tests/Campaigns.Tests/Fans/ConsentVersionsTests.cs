@@ -4,6 +4,7 @@ using Campaigns.Campaigns;
 using Campaigns.Fans;
 using Campaigns.Platform;
 using Campaigns.Submissions;
+using Campaigns.Tests.Episodes;
 using Campaigns.Tests.Infrastructure;
 using Campaigns.Tests.Submissions;
 using Campaigns.Tests.Voting;
@@ -244,5 +245,62 @@ public sealed class ConsentVersionsTests
         Assert.Equal("r2", refused.GetProperty("errors").GetProperty("rulesVersion")[0].GetString());
         Assert.Equal(200, (int)(await fan.PutAsJsonAsync($"/api/me/campaigns/{campaignId}/consent", new { rulesVersion = "r2" })).StatusCode);
         Assert.Equal(202, (int)(await Submit.CompleteAsync(fan, campaignId, entryId)).StatusCode);
+    }
+
+    private static object EpisodesBody(string id, string rules) => new
+    {
+        id, name = "La série", brand = "Watchmaker", timeZone = "Europe/Zurich", locales = new[] { "fr", "en" }, features = new[] { "episodes" },
+        windows = new { publish = EpisodesKit.Window(new(2027, 1, 1, 0, 0, 0, TimeSpan.Zero), new(2027, 12, 31, 0, 0, 0, TimeSpan.Zero)) },
+        rules = new { version = rules, text = new Dictionary<string, string> { ["fr"] = "Règlement " + rules } },
+    };
+
+    [Fact]
+    public async Task A_reaction_needs_the_current_rules_accepted_and_a_new_version_asks_again()
+    {
+        await using var kit = await EpisodesKit.StartAsync(new DateTimeOffset(2027, 6, 1, 8, 0, 0, TimeSpan.Zero));
+        var marketer = kit.As("marketer");
+        var c = "ep-" + Guid.NewGuid().ToString("N")[..12];
+        Assert.Equal(201, (int)(await marketer.PostAsJsonAsync("/api/campaigns", EpisodesBody(c, "r1"))).StatusCode);
+        Assert.Equal(200, (int)(await marketer.PostAsync($"/api/campaigns/{c}/publish", null)).StatusCode);
+        var s = await EpisodesKit.SeriesAsync(marketer, c, new { name = "One", times = new[] { "2027-06-01T19:00" } });
+        var e = (await EpisodesKit.EpisodeAsync(marketer, c, s, "Un")).GetProperty("id").GetString()!;
+        await kit.Tick(new DateTimeOffset(2027, 6, 1, 17, 1, 0, TimeSpan.Zero));
+        var fan = kit.As("fan", "fan-react-" + Guid.NewGuid().ToString("N")[..6]);
+        var react = $"/api/public/campaigns/{c}/episodes/{e}/reactions";
+
+        await (await fan.PostAsync(react, null)).Problem(403, "consent_required");
+        Assert.Equal(200, (int)(await fan.PutAsJsonAsync($"/api/me/campaigns/{c}/consent", new { rulesVersion = "r1" })).StatusCode);
+        Assert.True((await (await fan.PostAsync(react, null)).Json()).GetProperty("counted").GetBoolean());
+
+        var current = await marketer.GetAsync($"/api/campaigns/{c}");
+        using var put = new HttpRequestMessage(HttpMethod.Put, $"/api/campaigns/{c}") { Content = JsonContent.Create(EpisodesBody(c, "r2")) };
+        put.Headers.TryAddWithoutValidation("If-Match", current.Headers.ETag!.ToString());
+        Assert.Equal(200, (int)(await marketer.SendAsync(put)).StatusCode);
+        var refused = await (await fan.PostAsync(react, null)).Problem(403, "consent_required");
+        Assert.Equal("r2", refused.GetProperty("errors").GetProperty("rulesVersion")[0].GetString());
+    }
+
+    [Fact]
+    public async Task The_demo_campaign_takes_a_vote_once_the_fan_gives_the_consent_the_readme_shows()
+    {
+        // What Demo__Seed=true registers (read before the test's settings are added): the demo campaign, then its ballot.
+        await using var app = await TestApp.StartAsync(b =>
+        {
+            b.Services.AddSingleton<IStartupTask, global::Campaigns.Demo.DemoSeed>();
+            b.Services.AddSingleton<IStartupTask, global::Campaigns.Voting.VotingDemoSeed>();
+        }, VotingKit.Settings());
+        var id = global::Campaigns.Demo.DemoSeed.CampaignId;
+        var fan = app.As("fan", "fan-demo-" + Guid.NewGuid().ToString("N")[..6]);
+        Assert.Equal(200, (int)(await fan.PutAsJsonAsync("/api/me/profile", new { displayName = "Fan 42", country = "DE", birthDate = "1990-05-01" })).StatusCode);
+        var vote = new { choices = new[] { new { category = "exterior-colour", option = "guards-red" }, new { category = "wheels", option = "classic-fuchs" } } };
+
+        var refused = await (await fan.PostAsJsonAsync($"/api/campaigns/{id}/rounds/final/votes", vote)).Problem(403, "consent_required");
+        Assert.Equal("2026-11", refused.GetProperty("errors").GetProperty("rulesVersion")[0].GetString());
+        // The prize-draw terms of the demo (its former "consent" text) are part of the acceptance.
+        await (await fan.PutAsJsonAsync($"/api/me/campaigns/{id}/consent", new { rulesVersion = "2026-11" })).Problem(400, "prize_draw_version_mismatch");
+        var consent = await fan.PutAsJsonAsync($"/api/me/campaigns/{id}/consent",
+            new { rulesVersion = "2026-11", prizeDrawVersion = "2026-11", marketingOptIn = false, publicDisplay = false });
+        Assert.Equal(200, (int)consent.StatusCode);
+        Assert.Equal(202, (int)(await fan.PostAsJsonAsync($"/api/campaigns/{id}/rounds/final/votes", vote)).StatusCode);
     }
 }
