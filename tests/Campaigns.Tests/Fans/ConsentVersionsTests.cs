@@ -303,4 +303,43 @@ public sealed class ConsentVersionsTests
         Assert.Equal(200, (int)consent.StatusCode);
         Assert.Equal(202, (int)(await fan.PostAsJsonAsync($"/api/campaigns/{id}/rounds/final/votes", vote)).StatusCode);
     }
+
+    private sealed class Revealed(RevealedTally tally) : IRevealedResults
+    {
+        public Task<RevealedTally?> GetRevealedAsync(string campaignId, string roundId, CancellationToken ct)
+            => Task.FromResult<RevealedTally?>(tally.CampaignId == campaignId && tally.RoundId == roundId ? tally : null);
+    }
+
+    [Fact]
+    public async Task A_withdrawal_hides_the_label_text_from_the_cached_by_votes_gallery_at_once_on_the_instance_that_took_it()
+    {
+        // A clock that stands still: the ranking stays cached for the whole test unless the withdrawal forgets it.
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var campaignHolder = new string[1];
+        var entryHolder = new string[1];
+        await using var app = await TestApp.StartAsync(Submit.WithReviewQueue(b =>
+        {
+            b.Services.AddSingleton<IRevealedResults>(_ => new Revealed(new RevealedTally(campaignHolder[0], "final", DateTimeOffset.UtcNow,
+                [new(RevealedTally.EntriesCategory, entryHolder[0], 7)])));
+            b.Services.AddSingleton<TimeProvider>(clock);
+        }));
+        var marketer = app.As("marketer");
+        var campaignId = campaignHolder[0] = await Submit.CampaignAsync(marketer, DateTimeOffset.UtcNow);
+        Assert.Equal(200, (int)(await marketer.PutAsJsonAsync($"/api/campaigns/{campaignId}/label-template", LabelTemplate)).StatusCode);
+        var fan = app.As("fan", "fan-ranked-" + Guid.NewGuid().ToString("N")[..6]);
+        Assert.Equal(200, (int)(await fan.PutAsJsonAsync($"/api/me/campaigns/{campaignId}/consent", new { rulesVersion = "r1", publicDisplay = true })).StatusCode);
+        var (entryId, _, _) = await Submit.CreateAsync(fan, campaignId, new { kind = "label", locale = "en", text = "Pour Giulia", consent = Submit.Consent });
+        entryHolder[0] = entryId;
+        await app.Service<IEntryModeration>().ApplyAsync(campaignId, entryId, new EntryDecision("approved", null, null, "mod-1", DateTimeOffset.UtcNow), CancellationToken.None);
+
+        var url = $"/api/public/campaigns/{campaignId}/gallery?order=votes&round=final";
+        var ranked = await (await app.Client.GetAsync(url)).Json();
+        Assert.Equal("Pour Giulia", ranked.GetProperty("items")[0].GetProperty("text").GetString());
+
+        Assert.Equal(200, (int)(await fan.PutAsJsonAsync($"/api/me/campaigns/{campaignId}/consent", new { rulesVersion = "r1", publicDisplay = false })).StatusCode);
+        var after = await (await app.Client.GetAsync(url)).Json();
+        Assert.Equal(entryId, after.GetProperty("items")[0].GetProperty("entryId").GetString());
+        Assert.Equal(JsonValueKind.Null, after.GetProperty("items")[0].GetProperty("text").ValueKind);
+        Assert.Equal(7, after.GetProperty("votes").GetProperty(entryId).GetInt64());
+    }
 }
