@@ -76,6 +76,21 @@ param mediaBaseUrl string = ''
 @maxValue(365)
 param keepPhotoOriginalsDays int = 0
 
+@description('Days a refused vote keeps the client\'s IP key (fraud evidence) before the retention timer removes it.')
+@minValue(1)
+@maxValue(365)
+param refusalIpDays int = 30
+
+@description('Days after a campaign ends that its fans\' data is kept before it is erased.')
+@minValue(1)
+@maxValue(3650)
+param fanDataDaysAfterEnd int = 180
+
+@description('Days print images and manifests (fan ids, label texts) are kept in label-print; a storage lifecycle rule deletes them.')
+@minValue(1)
+@maxValue(3650)
+param labelPrintDays int = 90
+
 @description('Comma-separated brand-protected terms that send fan text to review.')
 param brandTerms string = ''
 
@@ -140,6 +155,7 @@ module storage 'modules/storage.bicep' = {
     corsAllowedOrigins: corsAllowedOrigins
     principalId: identity.properties.principalId
     keepPhotoOriginalsDays: keepPhotoOriginalsDays
+    labelPrintDays: labelPrintDays
   }
 }
 
@@ -231,6 +247,8 @@ var appSettings = {
   Submissions__ImagesQueue: 'submission-images'
   Submissions__MaxEntriesPerFan: '20'
   Submissions__KeepPhotoOriginalsDays: string(keepPhotoOriginalsDays)
+  Privacy__RefusalIpDays: string(refusalIpDays)
+  Privacy__FanDataDaysAfterEnd: string(fanDataDaysAfterEnd)
   Voting__Queue: 'votes'
   Voting__CounterShards: '64'
   Voting__CounterConcurrency: '4'

@@ -6,6 +6,7 @@ using Campaigns.Hosting;
 using Campaigns.Judging;
 using Campaigns.Moderation;
 using Campaigns.Platform;
+using Campaigns.Privacy;
 using Campaigns.Winners;
 using Campaigns.Submissions;
 using Campaigns.Voting;
@@ -108,6 +109,7 @@ public static class CampaignsApp
         builder.AddEpisodes();
         builder.AddSubmissions();
         builder.AddVoting();
+        builder.AddPrivacy();
         builder.AddPoisonRedrive();
 
         customize?.Invoke(builder);

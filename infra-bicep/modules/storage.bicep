@@ -14,6 +14,10 @@ param corsAllowedOrigins string[]
 param principalId string
 @description('Days a photo original is kept after processing (Submissions__KeepPhotoOriginalsDays); 0: the app deletes it at once.')
 param keepPhotoOriginalsDays int = 0
+@description('Days print images and manifests (fan ids, label texts) are kept in label-print.')
+param labelPrintDays int = 90
+@description('Days a cached label preview (a rendered label text) is kept; it is rendered again on demand.')
+param labelPreviewDays int = 30
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -53,7 +57,8 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
 }
 
 // Retention the app does not enforce itself: kept photo originals expire here (the app deletes them at once when
-// the setting is 0), and fan upload blobs older than a day are removed even if the slot cleanup timer missed them.
+// the setting is 0), fan upload blobs older than a day are removed even if the slot cleanup timer missed them, and
+// blobs that carry label texts (often first names) and fan ids by age: cached previews and print batches (docs/privacy.md).
 resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
   parent: account
   name: 'default'
@@ -67,6 +72,24 @@ resource lifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05
           definition: {
             filters: { blobTypes: ['blockBlob'], prefixMatch: ['submission-uploads/'] }
             actions: { baseBlob: { delete: { daysAfterCreationGreaterThan: 1 } }, snapshot: { delete: { daysAfterCreationGreaterThan: 1 } } }
+          }
+        }
+        {
+          name: 'label-previews-retention'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: { blobTypes: ['blockBlob'], prefixMatch: ['label-previews/'] }
+            actions: { baseBlob: { delete: { daysAfterCreationGreaterThan: labelPreviewDays } } }
+          }
+        }
+        {
+          name: 'label-print-retention'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: { blobTypes: ['blockBlob'], prefixMatch: ['label-print/'] }
+            actions: { baseBlob: { delete: { daysAfterCreationGreaterThan: labelPrintDays } } }
           }
         }
       ], keepPhotoOriginalsDays > 0 ? [

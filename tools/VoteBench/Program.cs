@@ -26,7 +26,7 @@ static int Usage()
 }
 
 sealed record Options(string Service, string BareUrl, string Key, int Duration, int Clients, string Campaign, string Round, string Audience, string Issuer,
-    int DrainTimeout)
+    int DrainTimeout, string RulesVersion = "2026-11")
 {
     /// <summary>The value after <paramref name="name"/>, else <paramref name="fallback"/>; without a fallback the option is required.</summary>
     public static string Get(string[] a, string name, string? fallback = null)
@@ -40,7 +40,9 @@ sealed record Options(string Service, string BareUrl, string Key, int Duration, 
         string Get(string name, string? fallback = null) => Options.Get(a, name, fallback);
         return new Options(Get("--service"), Get("--bare"), Get("--key"), int.Parse(Get("--duration", "20"), CultureInfo.InvariantCulture),
             int.Parse(Get("--clients", "512"), CultureInfo.InvariantCulture), Get("--campaign", "configure-the-911"), Get("--round", "final"),
-            Get("--audience", "campaigns-api"), Get("--issuer", "campaigns-dev"), int.Parse(Get("--drain-timeout", "600"), CultureInfo.InvariantCulture));
+            Get("--audience", "campaigns-api"), Get("--issuer", "campaigns-dev"), int.Parse(Get("--drain-timeout", "600"), CultureInfo.InvariantCulture),
+            // The demo campaign's rules: each vote accepts them, as a microsite showing the rules with the ballot does.
+            Get("--rules-version", "2026-11"));
     }
 }
 
@@ -129,6 +131,8 @@ static class Bench
         ["seats", "sport-plus", "adaptive-18-way", "full-bucket"],
     ];
 
+    private static string RulesVersion = "";
+
     private static byte[] Body(Random r)
     {
         var sb = new StringBuilder("{\"choices\":[");
@@ -138,11 +142,14 @@ static class Bench
             var c = Ballot[i];
             sb.Append("{\"category\":\"").Append(c[0]).Append("\",\"option\":\"").Append(c[1 + r.Next(c.Length - 1)]).Append("\"}");
         }
-        return Encoding.UTF8.GetBytes(sb.Append("]}").ToString());
+        sb.Append(']');
+        if (RulesVersion.Length > 0) sb.Append(",\"rulesVersion\":\"").Append(RulesVersion).Append('"');
+        return Encoding.UTF8.GetBytes(sb.Append('}').ToString());
     }
 
     public static async Task<int> RunAsync(Options o)
     {
+        RulesVersion = o.RulesVersion;
         var tokens = new Tokens(o);
         using var http = new HttpClient(new SocketsHttpHandler
         {

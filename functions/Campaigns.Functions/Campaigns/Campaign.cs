@@ -19,6 +19,17 @@ public sealed record Eligibility(int? MinAge = null, string[]? Countries = null)
 /// <summary>Rules or consent text with the version a fan accepts; text per locale.</summary>
 public sealed record VersionedText(string Version, Dictionary<string, string> Text);
 
+/// <summary>
+/// The consent texts a campaign carries, each versioned on its own (docs/fans.md): the rules (required to take part),
+/// the prize draw (required when the campaign carries one), marketing opt-in and public display of the fan's name,
+/// label texts and photos (both optional choices). <c>consent</c>, the one text campaigns had before, is read as the
+/// prize-draw text (docs/decisions/0002-versioned-consent.md).
+/// </summary>
+public static class ConsentTexts
+{
+    public const string Rules = "rules", PrizeDraw = "prizeDraw", Marketing = "marketing", PublicDisplay = "publicDisplay";
+}
+
 /// <summary>What a marketer sends to create or update a campaign.</summary>
 public sealed record CampaignInput(
     string Name,
@@ -31,7 +42,10 @@ public sealed record CampaignInput(
     Eligibility? Eligibility = null,
     VersionedText? Rules = null,
     VersionedText? Consent = null,
-    string? WorkspaceId = null);
+    string? WorkspaceId = null,
+    VersionedText? PrizeDraw = null,
+    VersionedText? Marketing = null,
+    VersionedText? PublicDisplay = null);
 
 public sealed record Campaign(
     string Id,
@@ -49,8 +63,17 @@ public sealed record Campaign(
     DateTimeOffset UpdatedAt,
     DateTimeOffset? PublishedAt = null,
     DateTimeOffset? ArchivedAt = null,
-    string? WorkspaceId = null)
+    string? WorkspaceId = null,
+    VersionedText? PrizeDraw = null,
+    VersionedText? Marketing = null,
+    VersionedText? PublicDisplay = null)
 {
+    /// <summary>
+    /// The shape every reader sees: a campaign stored with the single legacy <c>consent</c> text has it as its prize-draw
+    /// text (that is what campaigns used it for, and no fan ever accepted it), and <see cref="Consent"/> stays empty.
+    /// </summary>
+    public Campaign Normalised() => Consent is null ? this : this with { PrizeDraw = PrizeDraw ?? Consent, Consent = null };
+
     public bool Runs(CampaignFeature feature) => Features.Contains(feature);
 
     public DateTimeZone Zone => DateTimeZoneProviders.Tzdb[TimeZone];

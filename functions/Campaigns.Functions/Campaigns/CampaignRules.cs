@@ -66,6 +66,11 @@ public static partial class CampaignRules
         }
         Versioned("rules", input.Rules, input.Locales ?? [], Add);
         Versioned("consent", input.Consent, input.Locales ?? [], Add);
+        Versioned("prizeDraw", input.PrizeDraw, input.Locales ?? [], Add);
+        Versioned("marketing", input.Marketing, input.Locales ?? [], Add);
+        Versioned("publicDisplay", input.PublicDisplay, input.Locales ?? [], Add);
+        // "consent" is the old name of the prize-draw text; both at once would leave it unclear which one fans accept.
+        if (input.Consent is not null && input.PrizeDraw is not null) Add("consent", "Send the prize-draw text as prizeDraw only (consent is its old name).");
 
         return errors.ToDictionary(kv => kv.Key, kv => kv.Value.ToArray());
     }
@@ -96,8 +101,9 @@ public static partial class CampaignRules
 
     public static Campaign Create(CampaignInput input, string id, string workspaceId, DateTimeOffset now) => new(
         id, input.Name.Trim(), input.Brand.Trim(), input.TimeZone, input.Locales, input.Features,
-        input.Windows ?? new CampaignWindows(), input.Eligibility ?? new Eligibility(), input.Rules, input.Consent,
-        CampaignStatus.Draft, now, now, WorkspaceId: workspaceId);
+        input.Windows ?? new CampaignWindows(), input.Eligibility ?? new Eligibility(), input.Rules, null,
+        CampaignStatus.Draft, now, now, WorkspaceId: workspaceId,
+        PrizeDraw: input.PrizeDraw ?? input.Consent, Marketing: input.Marketing, PublicDisplay: input.PublicDisplay);
 
     public static Result Update(Campaign current, CampaignInput input, DateTimeOffset now)
     {
@@ -110,7 +116,7 @@ public static partial class CampaignRules
         var eligibility = input.Eligibility ?? new Eligibility();
         if (current.HasOpened(now) && !SameEligibility(current.Eligibility, eligibility))
             return Result.Refused("eligibility_frozen", "Eligibility (minAge, countries) cannot change once entry or voting has opened.");
-        return Result.Ok(current with
+        return Result.Ok(current.Normalised() with
         {
             Name = input.Name.Trim(),
             Brand = input.Brand.Trim(),
@@ -120,7 +126,10 @@ public static partial class CampaignRules
             Windows = input.Windows ?? new CampaignWindows(),
             Eligibility = eligibility,
             Rules = input.Rules,
-            Consent = input.Consent,
+            Consent = null,
+            PrizeDraw = input.PrizeDraw ?? input.Consent,
+            Marketing = input.Marketing,
+            PublicDisplay = input.PublicDisplay,
             UpdatedAt = now,
         });
     }

@@ -85,6 +85,6 @@ public sealed class CampaignStore(StorageClients storage, TimeProvider time)
     };
 
     private static Campaign FromEntity(TableEntity e)
-        => JsonSerializer.Deserialize<Campaign>(e.GetString("Doc"), JsonDefaults.Options)
-           ?? throw new InvalidDataException($"Campaign {e.RowKey} has an empty document.");
+        => (JsonSerializer.Deserialize<Campaign>(e.GetString("Doc"), JsonDefaults.Options)
+           ?? throw new InvalidDataException($"Campaign {e.RowKey} has an empty document.")).Normalised();
 }

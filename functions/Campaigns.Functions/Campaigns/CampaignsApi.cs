@@ -156,7 +156,9 @@ public static class CampaignView
         Windows = Windows(c),
         c.Eligibility,
         c.Rules,
-        c.Consent,
+        c.PrizeDraw,
+        c.Marketing,
+        c.PublicDisplay,
         c.Status,
         Phase = CampaignRules.Phase(c, now),
         c.CreatedAt,
@@ -167,7 +169,7 @@ public static class CampaignView
 
     public static object Public(Campaign c, DateTimeOffset now) => new
     {
-        c.Id, c.Name, c.Brand, c.TimeZone, c.Locales, c.Features, Windows = Windows(c), c.Eligibility, c.Rules, c.Consent,
+        c.Id, c.Name, c.Brand, c.TimeZone, c.Locales, c.Features, Windows = Windows(c), c.Eligibility, c.Rules, c.PrizeDraw, c.Marketing, c.PublicDisplay,
         Phase = CampaignRules.Phase(c, now),
     };
 }

@@ -51,9 +51,13 @@ public sealed class DemoSeed(CampaignStore campaigns, WorkspaceStore workspaces,
                 ["de"] = "Ein Stimmzettel pro Fan: Wählen Sie in jeder Kategorie eine Option.",
                 ["fr"] = "Un bulletin par fan : choisissez une option par catégorie.",
             }),
-            Consent: new VersionedText("2026-11", new()
+            PrizeDraw: new VersionedText("2026-11", new()
             {
-                ["en"] = "I accept the rules and agree that my vote is counted and that I may be drawn for the track-day prize.",
+                ["en"] = "I agree that I may be drawn for the track-day prize and contacted if I win.",
+            }),
+            PublicDisplay: new VersionedText("2026-11", new()
+            {
+                ["en"] = "Show my display name if I win.",
             })), "porsche", now, ct);
         await SeedCampaignAsync(new CampaignInput(
             Id: StoriesCampaignId,

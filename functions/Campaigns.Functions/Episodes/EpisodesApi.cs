@@ -335,13 +335,15 @@ public static class EpisodesApi
 
         pub.MapPost("/{episodeId}/reactions", async (string campaignId, string episodeId, ClaimsPrincipal user, CampaignStore campaigns,
             PublishedEpisodes published, EngagementStore engagement, MinuteRateLimiter limiter, IOptions<EpisodesOptions> options, TimeProvider time,
-            HttpContext http, CancellationToken ct) =>
+            Fans.IFanProfiles fans, HttpContext http, CancellationToken ct) =>
         {
             var fan = user.Subject();
             if (!limiter.TryAcquire("react|" + fan, options.Value.ReactionsPerMinute)) return RateLimitProblems.RateLimited(http);
             var now = time.GetUtcNow();
             if (await PublicCampaign(campaignId, campaigns, now, ct) is not { } campaign) return NoCampaign();
             if (!await published.IsPublishedAsync(campaignId, episodeId, now, ct)) return NoEpisode();
+            // A reaction is a fan action like a vote: a campaign with rules needs its current version accepted first.
+            if ((await Fans.FanConsents.CheckAsync(fans, campaign, fan, null, ct)).Problem is { } noConsent) return noConsent.ToResult();
             var counted = await engagement.ReactAsync(campaignId, episodeId, fan, EpisodeTime.LocalDay(now, campaign.Zone).ToString("yyyy-MM-dd", null), now, ct);
             return Results.Ok(new { counted });
         }).RequireAuthorization(Policies.Fan).WithSummary("A fan reacts to a published episode: once per fan and episode.");

@@ -24,7 +24,12 @@ public sealed record FanProfile(
 
 public sealed record ProfileInput(string? DisplayName = null, string? Country = null, DateOnly? BirthDate = null);
 
-/// <summary>What a fan accepted for one campaign; each grant has its own timestamp.</summary>
+/// <summary>
+/// What a fan accepted for one campaign; each grant has its own timestamp and, for the campaign's texts, the version
+/// accepted. <see cref="ShowNamePublicly"/> is the public-display choice (name, label texts, photos; the stored name
+/// predates the texts). <see cref="History"/> keeps every change, newest last, so an export can show what was accepted
+/// when. Consents stored before the texts were versioned separately carry only the rules version.
+/// </summary>
 public sealed record CampaignConsent(
     string FanId,
     string CampaignId,
@@ -35,7 +40,22 @@ public sealed record CampaignConsent(
     bool MarketingOptIn,
     DateTimeOffset? MarketingOptInAt,
     bool ShowNamePublicly,
-    DateTimeOffset? ShowNamePubliclyAt);
+    DateTimeOffset? ShowNamePubliclyAt,
+    string? PrizeDrawVersion = null,
+    DateTimeOffset? PrizeDrawAcceptedAt = null,
+    string? MarketingVersion = null,
+    string? PublicDisplayVersion = null,
+    ConsentEvent[]? History = null);
 
+/// <summary>One change of a fan's consent: which text (rules, prizeDraw, marketing, publicDisplay), its version, given or withdrawn, when.</summary>
+public sealed record ConsentEvent(string Text, string? Version, bool Given, DateTimeOffset At);
+
+/// <summary>
+/// A fan's acceptance: the current rules version (required), the current prize-draw version (required when the
+/// campaign carries a prize-draw text), and the optional choices. <c>marketingVersion</c>/<c>publicDisplayVersion</c>,
+/// when sent, must be the current ones (the fan saw that text); <c>showNamePublicly</c> is the old name of
+/// <c>publicDisplay</c>.
+/// </summary>
 public sealed record ConsentInput(string RulesVersion, bool RightsGrant = false, bool AgeConfirmed = false,
-    bool MarketingOptIn = false, bool ShowNamePublicly = false);
+    bool MarketingOptIn = false, bool ShowNamePublicly = false, string? PrizeDrawVersion = null, bool? PublicDisplay = null,
+    string? MarketingVersion = null, string? PublicDisplayVersion = null);

@@ -100,6 +100,15 @@ public interface IReviewQueue
 public sealed record ReviewRequest(string CampaignId, string EntryId, string OwnerFanId, string Kind, string? Locale,
     DateTimeOffset SubmittedAt, string Safety, string? SafetyReason, IReadOnlyList<string> Flags, string? Preview);
 
+/// <summary>
+/// Owned by Submissions, called by Fans when a fan gives or withdraws public display for a campaign: the gallery then
+/// shows (or stops showing) the texts of that fan's labels. Idempotent.
+/// </summary>
+public interface IPublicDisplay
+{
+    Task ApplyAsync(string campaignId, string fanId, bool shown, DateTimeOffset at, CancellationToken ct);
+}
+
 /// <summary>Owned by Submissions: applies moderation outcomes to the entry the fan and the gallery see.</summary>
 public interface IEntryModeration
 {

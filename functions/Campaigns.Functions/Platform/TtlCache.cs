@@ -28,6 +28,13 @@ public sealed class TtlCache<T>(TimeSpan ttl, TimeProvider time) where T : class
     /// <summary>Forgets a key after this instance changed what it caches.</summary>
     public void Forget(string key) => _entries.TryRemove(key, out _);
 
+    /// <summary>Forgets every key that starts with <paramref name="prefix"/> (e.g. all rounds of a campaign).</summary>
+    public void ForgetPrefix(string prefix)
+    {
+        foreach (var key in _entries.Keys)
+            if (key.StartsWith(prefix, StringComparison.Ordinal)) _entries.TryRemove(key, out _);
+    }
+
     private async Task<T?> LoadAsync(Entry entry, Func<Task<T?>> load)
     {
         await Task.Yield(); // leave the lock before the load runs

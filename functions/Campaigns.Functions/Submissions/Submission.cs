@@ -25,9 +25,13 @@ public static class OrderStatuses
         InPrintBatch = "in_print_batch", Shipped = "shipped";
 }
 
-/// <summary>What the fan accepted with this submission; each grant has its own instant.</summary>
+/// <summary>
+/// What the fan accepted with this submission; each grant has its own instant. <see cref="PublicDisplay"/> follows the
+/// fan's public-display choice for the campaign (Fans): taken at submission, changed whenever the fan changes it.
+/// </summary>
 public sealed record SubmissionConsent(string? RulesVersion, DateTimeOffset RulesAcceptedAt, DateTimeOffset RightsGrantedAt,
-    DateTimeOffset AgeConfirmedAt, bool MarketingOptIn, DateTimeOffset? MarketingOptInAt);
+    DateTimeOffset AgeConfirmedAt, bool MarketingOptIn, DateTimeOffset? MarketingOptInAt, bool PublicDisplay = false,
+    DateTimeOffset? PublicDisplayAt = null);
 
 /// <summary>The upload slot: the one blob the fan may write, what they declared and what the server found.</summary>
 /// <remarks>The fan's SAS can only create the blob once, and at "complete" the checked version is copied to the server's
@@ -108,6 +112,6 @@ public sealed record OwnEntryView(string CampaignId, string EntryId, string Kind
 
 public sealed record MediaUrls(string Small, string Large, int Width, int Height);
 
-/// <summary>Public fields only: no owner id, no consent, no original.</summary>
+/// <summary>Public fields only: no owner id, no consent, no original. A label's text only with its owner's public-display consent.</summary>
 public sealed record GalleryItem(string EntryId, string Kind, DateTimeOffset SubmittedAt, string? Locale, string? Title, string? Text,
     string? TextHtml, MediaUrls? Media);

@@ -120,6 +120,9 @@ public static partial class SubmissionRules
         return verdict;
     }
 
+    /// <summary>The text the public gallery may show: a label's only with its owner's public-display consent.</summary>
+    public static string? PublicText(Entry e) => e.Kind == Kinds.Label && !e.Consent.PublicDisplay ? null : e.Text;
+
     /// <summary>Unicode NFC and trimmed; what is stored and shown (HTML-escaped where the gallery offers HTML).</summary>
     public static string? Clean(string? text) => text?.Normalize(System.Text.NormalizationForm.FormC).Trim();
 

@@ -34,6 +34,7 @@ public static class SubmissionsApi
         s.AddSingleton<Labels.LabelService>();
         s.AddSingleton<IEntryDirectory>(sp => sp.GetRequiredService<SubmissionService>());
         s.AddSingleton<IEntryModeration>(sp => sp.GetRequiredService<SubmissionService>());
+        s.AddSingleton<IPublicDisplay>(sp => sp.GetRequiredService<SubmissionService>());
         s.AddSingleton<IStartupTask, MediaStorageSetup>();
         s.AddSingleton<IStartupTask, MediaMigration>();
         s.AddSingleton<IStartupTask, ImagePipelineSetup>();
@@ -156,7 +157,7 @@ public static class SubmissionsApi
 public sealed class SubmissionService(
     SubmissionStore store, MediaStorage media, CampaignStore campaigns, TextSafety safety, StorageClients storage,
     IOptions<SubmissionsOptions> options, TimeProvider time, IServiceProvider services, ILogger<SubmissionService> logger)
-    : IEntryDirectory, IEntryModeration
+    : IEntryDirectory, IEntryModeration, IPublicDisplay
 {
     private readonly SemaphoreSlim _imageSlots = new(Math.Clamp(options.Value.ImageConcurrency, 1, 64));
     // The by-votes gallery ranks every shown entry: built once per campaign and round per instance for as long as
@@ -211,6 +212,9 @@ public sealed class SubmissionService(
             throw new ProblemException(ApiProblem.Conflict("label_template_missing", "This campaign has no label template yet."));
         var (consent, consentProblem) = SubmissionRules.Consent(campaign!, input.Consent, now);
         if (consentProblem is not null) throw new ProblemException(consentProblem);
+        // Public display is the fan's choice for the campaign (PUT /api/me/campaigns/{id}/consent), not per entry.
+        if (await services.GetRequiredService<IFanProfiles>().GetConsentAsync(fanId, campaignId, ct) is { ShowNamePublicly: true } choice)
+            consent = consent! with { PublicDisplay = true, PublicDisplayAt = choice.ShowNamePubliclyAt ?? now };
 
         // Counted, then created: two submissions at the same instant may pass one over the limit, which a quota tolerates.
         var soFar = 0;
@@ -275,6 +279,10 @@ public sealed class SubmissionService(
         var found = await store.GetAsync(campaignId, entryId, ct);
         if (SubmissionRules.CanComplete(found?.Entry, fanId) is { } refused) throw new ProblemException(refused);
         var (entry, etag) = found!.Value;
+        // The upload is the fan's next action: rules published since the submission must be accepted first.
+        if (await campaigns.GetCachedAsync(campaignId, ct) is { } campaign
+            && (await services.GetService<IFanProfiles>().CheckAsync(campaign, fanId, entry.Consent.RulesVersion, ct)).Problem is { } noConsent)
+            throw new ProblemException(noConsent);
 
         var name = entry.Upload!.BlobName;
         var (size, uploadETag) = await media.ProbeUploadAsync(name, ct);
@@ -401,8 +409,26 @@ public sealed class SubmissionService(
     public async Task<OwnEntryView> OwnViewAsync(Entry e, CancellationToken ct)
         => OwnEntryView.Of(e, await media.PrivateUrlsAsync(e, MediaStorage.OwnerReadLifetime, ct));
 
-    public GalleryItem GalleryView(Entry e) => new(e.EntryId, e.Kind, e.SubmittedAt ?? e.CreatedAt, e.Locale, e.Title, e.Text,
-        e.Text is null ? null : WebUtility.HtmlEncode(e.Text).Replace("\n", "<br>"), media.PublicUrls(e));
+    public GalleryItem GalleryView(Entry e)
+    {
+        // A label's text is often a first name: shown only while its owner consents to public display.
+        var text = SubmissionRules.PublicText(e);
+        return new(e.EntryId, e.Kind, e.SubmittedAt ?? e.CreatedAt, e.Locale, e.Title, text,
+            text is null ? null : WebUtility.HtmlEncode(text).Replace("\n", "<br>"), media.PublicUrls(e));
+    }
+
+    // IPublicDisplay
+    public async Task ApplyAsync(string campaignId, string fanId, bool shown, DateTimeOffset at, CancellationToken ct)
+    {
+        if (!CampaignRules.IdPattern().IsMatch(campaignId)) return;
+        var ids = new List<string>();
+        await foreach (var e in store.OwnInCampaignAsync(fanId, campaignId, ct)) if (e.Consent.PublicDisplay != shown) ids.Add(e.EntryId);
+        foreach (var id in ids)
+            await store.UpdateAsync(campaignId, id, e => e.Consent.PublicDisplay == shown ? null
+                : e with { Consent = e.Consent with { PublicDisplay = shown, PublicDisplayAt = shown ? at : null } }, ct);
+        // The by-votes ranking caches entries (with their consent) on this instance; other instances refresh within its lifetime.
+        if (ids.Count > 0) _rankedGallery.ForgetPrefix(campaignId + "|");
+    }
 
     // IEntryDirectory
     public async Task<EntryInfo?> GetAsync(string campaignId, string entryId, CancellationToken ct)

@@ -75,7 +75,8 @@ public sealed record Ballot(
 /// <summary>One choice in a vote request; a list (not a map) so that two options for one category can be refused explicitly.</summary>
 public sealed record ChoiceInput(string Category, string Option);
 
-public sealed record VoteInput(ChoiceInput[]? Choices = null, string? EntryId = null, string? CaptchaToken = null);
+/// <summary>A vote; <c>rulesVersion</c> names the campaign rules the microsite showed with the ballot (accepted with the vote).</summary>
+public sealed record VoteInput(ChoiceInput[]? Choices = null, string? EntryId = null, string? CaptchaToken = null, string? RulesVersion = null);
 
 /// <summary>
 /// One accepted vote or one refused attempt, as carried in a group-commit queue message. Short names keep
@@ -91,7 +92,8 @@ public sealed record VoteItem(
     [property: JsonPropertyName("ch")] Dictionary<string, string>? Choices = null,
     [property: JsonPropertyName("x")] string? Refused = null,
     [property: JsonPropertyName("d")] string? Day = null,
-    [property: JsonPropertyName("ip")] string? Ip = null);
+    [property: JsonPropertyName("ip")] string? Ip = null,
+    [property: JsonPropertyName("rv"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RulesVersion = null);
 
 public sealed record VoteBatch(
     [property: JsonPropertyName("b")] string BatchId,
@@ -105,6 +107,8 @@ public static class RefusalReasons
     public const string CaptchaFailed = "captcha_failed";
     public const string WindowClosed = "window_closed";
     public const string Ineligible = "ineligible";
+    /// <summary>The fan has not accepted the campaign's current rules (a new version asks again).</summary>
+    public const string ConsentRequired = "consent_required";
     public const string BudgetExhausted = "budget_exhausted";
     /// <summary>Held by a fraud decision (admin).</summary>
     public const string Invalidated = "invalidated";
@@ -115,7 +119,7 @@ public static class RefusalReasons
     /// so one such item does not fail the whole queue message).
     /// </summary>
     public const string Invalid = "invalid";
-    public static readonly string[] All = [Duplicate, RateLimited, CaptchaFailed, WindowClosed, Ineligible, BudgetExhausted, Invalidated, Suspended, Invalid];
+    public static readonly string[] All = [Duplicate, RateLimited, CaptchaFailed, WindowClosed, Ineligible, ConsentRequired, BudgetExhausted, Invalidated, Suspended, Invalid];
 }
 
 /// <summary>
@@ -151,7 +155,8 @@ public sealed record FanVote(
     string? SuspendedReason = null,
     string? SuspendedBy = null,
     DateTimeOffset? SuspendedAt = null,
-    VoteLedgerEntry[]? Ledger = null)
+    VoteLedgerEntry[]? Ledger = null,
+    string? RulesVersion = null)
 {
     public bool Held => Invalidated || Suspended;
 

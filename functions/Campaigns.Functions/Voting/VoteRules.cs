@@ -220,7 +220,7 @@ public static partial class VoteRules
         var choices = vote.Choices ?? [];
         if (current is null)
         {
-            var next = new FanVote(vote.Fan, vote.Id, vote.At, new Dictionary<string, string>(choices));
+            var next = new FanVote(vote.Fan, vote.Id, vote.At, new Dictionary<string, string>(choices), RulesVersion: vote.RulesVersion);
             return new VoteDecision(next, [.. choices.Select(c => new CounterDelta(CountRow(c.Key, c.Value), 1)), new(TotalRow, 1)], null, false);
         }
         if (current.VoteId == vote.Id) return VoteDecision.AlreadyApplied;
@@ -229,7 +229,7 @@ public static partial class VoteRules
         if (vote.At < current.At || vote.At == current.At && string.CompareOrdinal(vote.Id, current.VoteId) < 0) return VoteDecision.AlreadyApplied;
         var merged = new Dictionary<string, string>(current.Choices);
         foreach (var (c, o) in choices) merged[c] = o;
-        var updated = current with { VoteId = vote.Id, At = vote.At, Choices = merged };
+        var updated = current with { VoteId = vote.Id, At = vote.At, Choices = merged, RulesVersion = vote.RulesVersion ?? current.RulesVersion };
         return new VoteDecision(updated, Diff(current, updated), null, false);
     }
 
@@ -246,7 +246,7 @@ public static partial class VoteRules
         var distinct = entries.Keys.Select(k => k.Split('@')[0]).ToHashSet();
         if (round.Budget?.MaxEntries is { } max && !distinct.Contains(entryId) && distinct.Count >= max)
             return new VoteDecision(current, [new(ReasonRow(RefusalReasons.BudgetExhausted), 1)], RefusalReasons.BudgetExhausted, false);
-        var next = state with { VoteId = vote.Id, At = vote.At, Entries = new Dictionary<string, string>(entries) { [key] = vote.Id } };
+        var next = state with { VoteId = vote.Id, At = vote.At, Entries = new Dictionary<string, string>(entries) { [key] = vote.Id }, RulesVersion = vote.RulesVersion ?? state.RulesVersion };
         return new VoteDecision(next, Diff(current, next), null, false);
     }
 

@@ -237,12 +237,15 @@ public static class VotingApi
         }
         if (await IneligibleAsync(campaign, fan, user, services, now, ct) is { } why)
             return await Refuse(RefusalReasons.Ineligible, why);
+        // The current rules, named with the vote or accepted before (a new version asks again); the vote keeps the version.
+        var (noConsent, rulesVersion) = await services.GetService<IFanProfiles>().CheckAsync(campaign, fan, input.RulesVersion, ct);
+        if (noConsent is not null) return await Refuse(RefusalReasons.ConsentRequired, noConsent);
 
         var content = VoteRules.Canonical(choices) + (day is null ? "" : "@" + day);
         var voteId = VoteRules.VoteId(id, roundId, fan, key, content);
         try
         {
-            await buffer.AppendAsync(new VoteItem(voteId, id, roundId, fan, now, shard, choices, null, day, ipKey));
+            await buffer.AppendAsync(new VoteItem(voteId, id, roundId, fan, now, shard, choices, null, day, ipKey, rulesVersion));
         }
         catch (Exception e) when (VoteBuffer.Transient(e) || e is ObjectDisposedException)
         {
@@ -283,7 +286,7 @@ public static class VotingApi
         var (_, _, round) = found;
         if (await counter.ReadFanVoteAsync(id, round, user.Subject()) is not { } v)
             return ApiProblem.NotFound("vote_not_counted", "A counted vote (votes are counted within seconds of the receipt)").ToResult();
-        return Results.Ok(new { v.VoteId, acceptedAt = v.At, v.Choices, entries = v.Entries?.Keys, counted = v.Counted, v.Invalidated, v.Suspended });
+        return Results.Ok(new { v.VoteId, acceptedAt = v.At, v.Choices, entries = v.Entries?.Keys, counted = v.Counted, v.Invalidated, v.Suspended, v.RulesVersion });
     }
 
     private static async Task<IResult> Tally(string id, string roundId, CampaignStore campaigns, BallotStore ballots, VoteCounter counter,
