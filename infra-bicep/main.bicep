@@ -233,6 +233,9 @@ var appSettings = {
   Submissions__ImagesQueue: 'submission-images'
   Submissions__MaxEntriesPerFan: '20'
   Submissions__KeepPhotoOriginalsDays: string(keepPhotoOriginalsDays)
+  DataRights__ErasureQueue: 'data-erasure'
+  DataRights__PrizeKeepDays: '1095'
+  DataRights__FraudKeepDays: '365'
   Voting__Queue: 'votes'
   Voting__CounterShards: '64'
   Voting__CounterConcurrency: '4'

@@ -1,4 +1,5 @@
 using Campaigns.Campaigns;
+using Campaigns.DataRights;
 using Campaigns.Demo;
 using Campaigns.Episodes;
 using Campaigns.Fans;
@@ -88,6 +89,7 @@ public static class CampaignsApp
         builder.AddEpisodes();
         builder.AddSubmissions();
         builder.AddVoting();
+        builder.AddDataRights();
         builder.AddPoisonRedrive();
 
         customize?.Invoke(builder);
@@ -113,6 +115,7 @@ public static class CampaignsApp
         app.MapEpisodes();
         app.MapSubmissions();
         app.MapVoting();
+        app.MapDataRights();
         app.MapPoisonRedrive();
         return app;
     }

@@ -73,6 +73,9 @@ public static class Powers
     public static readonly Power DrawsExternal = new("draws.external", "Enter a draw's external random value", [O]);
     public static readonly Power WinnerContacts = new("winners.contacts", "Read winners' contact identities for fulfilment (each read audited)", [O, M]);
 
+    // Fans' data rights
+    public static readonly Power FanDataRequests = new("fans.data_requests", "Answer a fan's export or erasure request for the workspace's campaigns (audited)", [O]);
+
     // Platform
     public static readonly Power FanProfileRead = new("fans.profile.read", "Read any fan's profile (support cases)", [], Operator: true);
     public static readonly Power PlatformStats = new("platform.stats", "Read this instance's storage counters", [], Operator: true);
