@@ -67,12 +67,21 @@ public sealed class FanExport(StorageClients storage, FanErasure erasure, FanSto
         {
             var e = JsonSerializer.Deserialize<Entry>(row.GetString("Doc"), JsonDefaults.Options)!;
             if (!all && !campaignIds.Contains(e.CampaignId)) continue;
-            doc.Entries.Add(OwnEntryView.Of(e, await media.PrivateUrlsAsync(e, MediaLinkLifetime, ct)));
+            doc.Entries.Add(OwnEntryView.Of(e, await MediaLinksAsync(e, now, ct)));
             if (e.Kind == Kinds.Label)
                 doc.LabelOrders.Add(new ExportLabelOrder(e.CampaignId, e.EntryId, e.Text, e.OrderStatus, e.Order?.BatchId, e.Order?.Carrier,
                     e.Order?.TrackingNumber, e.Order?.ShippedAt));
         }
         return doc;
+    }
+
+    /// <summary>Read URLs of the entry's private derivatives, published or not: an export never hands out a lasting link.</summary>
+    private async Task<MediaUrls?> MediaLinksAsync(Entry e, DateTimeOffset now, CancellationToken ct)
+    {
+        if (e.Media is not { } m) return null;
+        var until = now.Add(MediaLinkLifetime);
+        return new MediaUrls((await media.ReadSasAsync(MediaStorage.DerivativesContainer, m.SmallBlob, until, ct)).ToString(),
+            (await media.ReadSasAsync(MediaStorage.DerivativesContainer, m.LargeBlob, until, ct)).ToString(), m.Width, m.Height);
     }
 
     private async Task VotesAsync(string fanId, string campaignId, FanExportDocument doc, CancellationToken ct)
