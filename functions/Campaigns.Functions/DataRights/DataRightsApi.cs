@@ -37,6 +37,8 @@ public static class DataRightsApi
         var me = app.MapGroup("/api/me").WithTags("Data rights").RequireAuthorization(Policies.Fan);
         me.MapGet("/export", Export).WithSummary("Everything stored about the caller across campaigns, as JSON; media through read URLs valid a few minutes.");
         me.MapPost("/erasure", RequestErasure).WithSummary("Erase the caller's data everywhere: queues a job and answers 202 with its status.");
+        me.MapPost("/submissions/{campaignId}/{entryId}/withdraw", Withdraw)
+            .WithSummary("Withdraw one of the caller's entries: its public media, derivatives and texts go, it leaves the gallery; repeatable.");
         me.MapGet("/erasure", ErasureStatus).WithSummary("The status of the caller's erasure job; 'done' once every store has finished.");
 
         var staff = app.MapGroup("/api/campaigns/{campaignId}/data-requests").WithTags("Data rights");
@@ -55,6 +57,15 @@ public static class DataRightsApi
     {
         var job = await requests.RequestAsync(user.Subject(), ErasureScopes.All, "fan", ct);
         return Results.Accepted("/api/me/erasure", ErasureView.Of(job));
+    }
+
+    private static async Task<IResult> Withdraw(string campaignId, string entryId, ClaimsPrincipal user, Submissions.SubmissionService submissions,
+        FanErasure erasure, TimeProvider time, CancellationToken ct)
+    {
+        if (await submissions.GetOwnAsync(campaignId, entryId, user.Subject(), ct) is not { } entry)
+            return ApiProblem.NotFound("submission_not_found", "The submission").ToResult();
+        var withdrawn = await erasure.WithdrawAsync(entry, time.GetUtcNow(), ct);
+        return Results.Ok(await submissions.OwnViewAsync(withdrawn, ct));
     }
 
     private static async Task<IResult> ErasureStatus(ClaimsPrincipal user, DataRightsStore store, CancellationToken ct)

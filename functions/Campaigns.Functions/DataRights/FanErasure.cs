@@ -28,7 +28,7 @@ namespace Campaigns.DataRights;
 /// (docs/data-rights.md, which the scan test keeps honest).
 /// </summary>
 public sealed class FanErasure(StorageClients storage, DataRightsStore store, CampaignStore campaigns, BallotStore ballots,
-    MediaStorage media, LabelService labels, JudgingStore judging, DrawStore draws, IOptions<DataRightsOptions> options,
+    MediaStorage media, LabelService labels, JudgingStore judging, DrawStore draws, SubmissionStore submissions, IOptions<DataRightsOptions> options,
     TimeProvider time, ILogger<FanErasure> logger)
 {
     /// <summary>In order: moderation reads the fan's entries before the submissions step deletes them.</summary>
@@ -240,6 +240,20 @@ public sealed class FanErasure(StorageClients storage, DataRightsStore store, Ca
         await DeleteRowAsync(table, SubmissionStore.EntryPartition(e.CampaignId), e.EntryId, ct);
         // The fan's copy last: it is how a retried job finds the entry again.
         await DeleteRowAsync(table, SubmissionStore.FanPartition(e.OwnerFanId), e.CampaignId + "|" + e.EntryId, ct);
+    }
+
+    /// <summary>
+    /// The owner's withdrawal: the blobs go first (from the entry as it was: its text names its previews and print
+    /// line), then the entry becomes withdrawn without texts or media, which also removes its gallery and print-queue
+    /// rows, then its review item (with its preview) leaves the moderation queue. Repeating it repairs a half-done one.
+    /// </summary>
+    public async Task<Entry> WithdrawAsync(Entry entry, DateTimeOffset now, CancellationToken ct)
+    {
+        await RemoveMediaAsync(entry, ct);
+        var updated = await submissions.UpdateAsync(entry.CampaignId, entry.EntryId, e => SubmissionRules.Withdraw(e, now), ct) ?? entry;
+        // Text the print shop already has is not ours to recall; the one in our manifest is removed above.
+        await DeleteRowAsync(storage.Table(ModerationStore.TableName), "q|" + entry.CampaignId, "i|" + entry.EntryId, ct);
+        return updated;
     }
 
     /// <summary>Every blob made from the entry: public copies, derivatives, original, upload, label previews and print files.</summary>

@@ -148,6 +148,7 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         ["GET /api/me/export"] = "fan",
         ["POST /api/me/erasure"] = "fan",
         ["GET /api/me/erasure"] = "fan",
+        ["POST /api/me/submissions/{campaignId}/{entryId}/withdraw"] = "fan",
         ["POST /api/campaigns/{campaignId}/data-requests/export"] = "fans.data_requests",
         ["POST /api/campaigns/{campaignId}/data-requests/erasure"] = "fans.data_requests",
         ["GET /api/campaigns/{campaignId}/data-requests/erasure/{jobId}"] = "fans.data_requests",
