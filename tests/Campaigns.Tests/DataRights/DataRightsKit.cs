@@ -70,6 +70,17 @@ internal static class DataRightsKit
         var publicSmall = own.GetProperty("media").GetProperty("small").GetString()!;
         using (var http = new HttpClient()) Assert.Equal(200, (int)(await http.GetAsync(publicSmall)).StatusCode);
 
+        // A jury round over the photo, scored now, closed by its deadline when the clock moves on.
+        var judge = "judge-" + tag;
+        var jury = $"/api/judging/campaigns/{id}";
+        Assert.Equal(200, (int)(await marketer.PutAsJsonAsync($"{jury}/setup", new
+        {
+            rubric = new { criteria = new[] { new { id = "story", label = "Story", weight = 1.0 } }, scaleMin = 1, scaleMax = 10 }, judges = new[] { judge },
+        })).StatusCode);
+        Assert.Equal(201, (int)(await marketer.PostAsJsonAsync($"{jury}/rounds", new { id = "jury", deadline = now.AddHours(1), entryIds = new[] { photoId } })).StatusCode);
+        Assert.Equal(200, (int)(await app.As("judge", judge).PutAsJsonAsync($"{jury}/rounds/jury/entries/{photoId}/score",
+            new { scores = new Dictionary<string, int> { ["story"] = 7 } })).StatusCode);
+
         // A label with the fan's name: previewed, approved, printed (manifest line with fan id and text).
         var labelText = "Zéphyrine " + tag;
         Assert.Equal(200, (int)(await marketer.PutAsJsonAsync($"/api/campaigns/{id}/label-template", new
@@ -90,6 +101,8 @@ internal static class DataRightsKit
         time.Advance(TimeSpan.FromDays(2));
         var run = await marketer.PostAsync($"/api/campaigns/{id}/draws/prize/run", null);
         Assert.True(run.IsSuccessStatusCode, await run.Content.ReadAsStringAsync());
+        var results = await marketer.GetAsync($"{jury}/rounds/jury/results");
+        Assert.True(results.IsSuccessStatusCode, await results.Content.ReadAsStringAsync());
         var reveal = await app.As("owner").PostAsync($"/api/campaigns/{id}/rounds/r1/reveal", null);
         Assert.True(reveal.IsSuccessStatusCode, await reveal.Content.ReadAsStringAsync());
 

@@ -23,6 +23,11 @@ public sealed class ErasureTests
         Assert.Contains(before, h => h.StartsWith("table submissions:", StringComparison.Ordinal));
         Assert.Contains(before, h => h.StartsWith("table winners:", StringComparison.Ordinal));
         Assert.Contains(before, h => h.StartsWith("blob label-print/", StringComparison.Ordinal));
+        Assert.Contains(before, h => h.StartsWith("table judging:", StringComparison.Ordinal));
+        Assert.Contains(before, h => h.StartsWith("table moderation:", StringComparison.Ordinal));
+        var juryUrl = $"/api/judging/campaigns/{f.CampaignId}/rounds/jury/results";
+        var juryBefore = (await (await app.As("marketer").GetAsync(juryUrl)).Json()).GetProperty("entries")[0];
+        Assert.Equal(f.FanId, juryBefore.GetProperty("ownerFanId").GetString());
         var tallyBefore = (await VotingKit.TallyAsync(owner, f.CampaignId)).ToString();
         var resultsBefore = await app.Client.GetStringAsync($"/api/public/campaigns/{f.CampaignId}/rounds/r1/results");
         var drawBefore = await DataRightsKit.DrawAsync(app, f.CampaignId);
@@ -57,6 +62,11 @@ public sealed class ErasureTests
         // Counts, revealed results and the published draw are what they were, and the draw still verifies.
         Assert.Equal(tallyBefore, (await VotingKit.TallyAsync(owner, f.CampaignId)).ToString());
         Assert.Equal(resultsBefore, await app.Client.GetStringAsync($"/api/public/campaigns/{f.CampaignId}/rounds/r1/results"));
+        // Closed judging keeps its numbers; only the owner is gone.
+        var juryAfter = (await (await app.As("marketer").GetAsync(juryUrl)).Json()).GetProperty("entries")[0];
+        Assert.Equal(JsonValueKind.Null, juryAfter.GetProperty("ownerFanId").ValueKind);
+        foreach (var field in new[] { "rank", "entryId", "scores", "meanTotal" })
+            Assert.Equal(juryBefore.GetProperty(field).ToString(), juryAfter.GetProperty(field).ToString());
         var drawAfter = await DataRightsKit.DrawAsync(app, f.CampaignId);
         Assert.Equal(drawBefore.Record, drawAfter.Record);
         Assert.Equal(drawBefore.List, drawAfter.List);
