@@ -22,7 +22,7 @@ public static class ErasureStatuses
 /// <see cref="Done"/> lists the stores the current run has finished, so a retried message resumes where it stopped.
 /// </summary>
 public sealed record ErasureJob(string JobId, string Scope, string Status, int Run, DateTimeOffset RequestedAt, string RequestedBy,
-    string[] Done, DateTimeOffset? CompletedAt = null, int Kept = 0)
+    string[] Done, DateTimeOffset? CompletedAt = null)
 {
     public static string IdOf(string fanId, string scope)
         => "er-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("erasure\n" + scope + "\n" + fanId)))[..32];
