@@ -56,6 +56,8 @@ internal static class DataRightsKit
             Assert.Equal(202, (int)(await f.PostAsJsonAsync($"/api/campaigns/{id}/rounds/r1/votes", VotingKit.Choices(("colour", "red"), ("wheels", "sport")))).StatusCode);
         }
         // First vote is final: the fan's second ballot is kept as a refusal (with its IP key).
+        // Order among votes is by their instant: on a frozen clock two votes would tie and either could count first.
+        time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(202, (int)(await fan.PostAsJsonAsync($"/api/campaigns/{id}/rounds/r1/votes", VotingKit.Choices(("colour", "blue")))).StatusCode);
 
         // A photo, published: public copies, derivatives, original.

@@ -16,6 +16,11 @@ public sealed class ErasureTests
         var f = await DataRightsKit.FootprintAsync(app, time);
         var owner = app.As("owner");
 
+        // Also blocked by a moderator (block row, audit rows about the fan, held vote row) and a reaction to an episode.
+        var blocked = await app.As("moderator").PostAsJsonAsync($"/api/moderation/campaigns/{f.CampaignId}/fans/{f.FanId}/block", new { reason = "spam" });
+        Assert.True(blocked.IsSuccessStatusCode, await blocked.Content.ReadAsStringAsync());
+        Assert.True(await app.Service<global::Campaigns.Episodes.EngagementStore>().ReactAsync(f.CampaignId, "ep-1", f.FanId, "2026-12-04", time.GetUtcNow(), default));
+
         // Before: the scan finds the fan everywhere it acted (so it can find what an erasure forgets).
         var before = await StorageScan.FindAsync(app, f.FanId, f.LabelText, f.Caption);
         Assert.Contains(before, h => h.StartsWith("table fans:", StringComparison.Ordinal));
@@ -25,6 +30,7 @@ public sealed class ErasureTests
         Assert.Contains(before, h => h.StartsWith("blob label-print/", StringComparison.Ordinal));
         Assert.Contains(before, h => h.StartsWith("table judging:", StringComparison.Ordinal));
         Assert.Contains(before, h => h.StartsWith("table moderation:", StringComparison.Ordinal));
+        Assert.Contains(before, h => h.StartsWith("table episodeengagement:", StringComparison.Ordinal));
         var juryUrl = $"/api/judging/campaigns/{f.CampaignId}/rounds/jury/results";
         var juryBefore = (await (await app.As("marketer").GetAsync(juryUrl)).Json()).GetProperty("entries")[0];
         Assert.Equal(f.FanId, juryBefore.GetProperty("ownerFanId").GetString());

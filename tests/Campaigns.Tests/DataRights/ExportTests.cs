@@ -16,6 +16,8 @@ public sealed class ExportTests
         await using var _ = app;
         var f = await DataRightsKit.FootprintAsync(app, time);
 
+        Assert.True(await app.Service<global::Campaigns.Episodes.EngagementStore>().ReactAsync(f.CampaignId, "ep-1", f.FanId, "2026-12-04", time.GetUtcNow(), default));
+
         var doc = await (await f.Fan.GetAsync("/api/me/export")).Json();
         Assert.Equal("campaigns-fan-export/1", doc.GetProperty("format").GetString());
         Assert.Equal(f.FanId, doc.GetProperty("fanId").GetString());
@@ -57,6 +59,8 @@ public sealed class ExportTests
         Assert.Equal(pid, draw.GetProperty("pid").GetString());
         Assert.True(draw.GetProperty("eligible").GetBoolean());
         Assert.True(draw.GetProperty("alternate").GetBoolean() || draw.GetProperty("win").ValueKind == JsonValueKind.Object);
+
+        Assert.Equal("ep-1", Assert.Single(doc.GetProperty("reactions").EnumerateArray()).GetProperty("episodeId").GetString());
 
         // Another fan's export holds none of this.
         var otherDoc = await (await app.As("fan", f.OtherFans[0]).GetAsync("/api/me/export")).Json();
