@@ -249,6 +249,9 @@ var appSettings = {
   Submissions__KeepPhotoOriginalsDays: string(keepPhotoOriginalsDays)
   Privacy__RefusalIpDays: string(refusalIpDays)
   Privacy__FanDataDaysAfterEnd: string(fanDataDaysAfterEnd)
+  DataRights__ErasureQueue: 'data-erasure'
+  DataRights__PrizeKeepDays: '1095'
+  DataRights__FraudKeepDays: '365'
   Voting__Queue: 'votes'
   Voting__CounterShards: '64'
   Voting__CounterConcurrency: '4'

@@ -1,4 +1,5 @@
 using Campaigns.Campaigns;
+using Campaigns.DataRights;
 using Campaigns.Demo;
 using Campaigns.Episodes;
 using Campaigns.Fans;
@@ -110,6 +111,7 @@ public static class CampaignsApp
         builder.AddSubmissions();
         builder.AddVoting();
         builder.AddPrivacy();
+        builder.AddDataRights();
         builder.AddPoisonRedrive();
 
         customize?.Invoke(builder);
@@ -135,6 +137,7 @@ public static class CampaignsApp
         app.MapEpisodes();
         app.MapSubmissions();
         app.MapVoting();
+        app.MapDataRights();
         app.MapPoisonRedrive();
         return app;
     }

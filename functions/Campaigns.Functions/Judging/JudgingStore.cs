@@ -102,6 +102,21 @@ public sealed class JudgingStore(StorageClients storage)
         return bytes.Length == 0 ? null : bytes.ToArray();
     }
 
+    /// <summary>Deletes the rows of a snapshot no round refers to any more (an erasure rewrote it under a new hash).</summary>
+    public async Task DeleteSnapshotAsync(string c, string r, string sha, CancellationToken ct)
+    {
+        var prefix = $"snap|{sha}|";
+        var to = prefix[..^1] + (char)(prefix[^1] + 1);
+        var rows = new List<string>();
+        await foreach (var e in Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {RoundPk(c, r)} and RowKey ge {prefix} and RowKey lt {to}"), 1000, ["RowKey"], ct))
+            rows.Add(e.RowKey);
+        foreach (var rk in rows)
+        {
+            try { await Table.DeleteEntityAsync(RoundPk(c, r), rk, ETag.All, ct); }
+            catch (RequestFailedException e) when (e.Status == 404) { }
+        }
+    }
+
     /// <summary>Entries and assignments of a round, upserted in 100-entity transactions within its partition (safe to repeat).</summary>
     public async Task SaveRoundDataAsync(string c, string r, IReadOnlyList<RoundEntry> entries, Dictionary<string, List<string>>? assignments, CancellationToken ct)
     {

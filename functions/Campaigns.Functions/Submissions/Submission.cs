@@ -16,6 +16,7 @@ public static class Statuses
     public const string Rejected = "rejected";
     public const string Hidden = "hidden";        // pending review again after reports
     public const string Expired = "expired";      // the upload slot was never completed
+    public const string Withdrawn = "withdrawn";  // the owner took it back: media and texts removed, for good
 }
 
 /// <summary>A label order's status, as the fan looks it up ("where is my label?").</summary>

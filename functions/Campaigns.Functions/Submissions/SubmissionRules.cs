@@ -235,6 +235,8 @@ public static partial class SubmissionRules
     {
         if (!ModerationStatuses.Contains(d.Status))
             return (null, ApiProblem.Validation("status", "Use approved, rejected, hidden or pending."));
+        if (e.Status == Statuses.Withdrawn)
+            return (null, ApiProblem.Conflict("entry_withdrawn", "The owner withdrew the entry; it cannot be published again."));
         if (e.Status is Statuses.AwaitingUpload or Statuses.Processing or Statuses.Expired)
             return (null, ApiProblem.Conflict("entry_not_reviewable", $"The entry is {e.Status}; it cannot be moderated yet."));
         return (e with
@@ -248,6 +250,16 @@ public static partial class SubmissionRules
             UpdatedAt = d.At,
         }, null);
     }
+
+    /// <summary>
+    /// The owner withdraws an entry: its texts and media go and it leaves the gallery for good; null when it already
+    /// is withdrawn. Vote counts it received and closed judging results keep their numbers (they are not per entry rows).
+    /// </summary>
+    public static Entry? Withdraw(Entry e, DateTimeOffset now) => e.Status == Statuses.Withdrawn ? null : e with
+    {
+        Status = Statuses.Withdrawn, Title = null, Text = null, Media = null, OwnerHidden = false, ReasonCode = "withdrawn_by_owner",
+        ReasonText = null, UpdatedAt = now,
+    };
 
     /// <summary>Gallery order by revealed votes: most votes first, then newest, then entry id (a total, stable order).</summary>
     public static IEnumerable<Entry> ByVotes(IEnumerable<Entry> entries, IReadOnlyDictionary<string, long> votes)

@@ -74,6 +74,9 @@ public static class Powers
     public static readonly Power WinnerContacts = new("winners.contacts", "Read winners' contact identities for fulfilment (each read audited)", [O, M]);
     public static readonly Power WinnersWebhook = new("winners.webhook", "Set, read and rotate the workspace's winner-notification receiver (audited)", [O]);
 
+    // Fans' data rights
+    public static readonly Power FanDataRequests = new("fans.data_requests", "Answer a fan's export or erasure request for the workspace's campaigns (audited)", [O]);
+
     // Platform
     public static readonly Power FanProfileRead = new("fans.profile.read", "Read any fan's profile (support cases)", [], Operator: true);
     public static readonly Power PlatformStats = new("platform.stats", "Read this instance's storage counters", [], Operator: true);

@@ -47,6 +47,7 @@ public sealed class TestApp : IAsyncDisposable
         ["Winners:NotifyQueue"] = "notify-" + Guid.NewGuid().ToString("N")[..12],
         ["Episodes:WebhookQueue"] = "ewh-" + Guid.NewGuid().ToString("N")[..12],
         ["Moderation:ApplyQueue"] = "modapply-" + Guid.NewGuid().ToString("N")[..12],
+        ["DataRights:ErasureQueue"] = "erase-" + Guid.NewGuid().ToString("N")[..12],
     };
 
     public static async Task<TestApp> StartAsync(Action<WebApplicationBuilder>? customize = null,

@@ -150,6 +150,14 @@ public sealed class AuthorizationMatrixTests(ITestOutputHelper output)
         ["GET /api/public/campaigns/{id}/ballot"] = "public",
         ["GET /api/public/campaigns/{id}/rounds/{roundId}/results"] = "public",
         ["GET /api/public/voting/reveal-key"] = "public",
+        // Data rights
+        ["GET /api/me/export"] = "fan",
+        ["POST /api/me/erasure"] = "fan",
+        ["GET /api/me/erasure"] = "fan",
+        ["POST /api/me/submissions/{campaignId}/{entryId}/withdraw"] = "fan",
+        ["POST /api/campaigns/{campaignId}/data-requests/export"] = "fans.data_requests",
+        ["POST /api/campaigns/{campaignId}/data-requests/erasure"] = "fans.data_requests",
+        ["GET /api/campaigns/{campaignId}/data-requests/erasure/{jobId}"] = "fans.data_requests",
     };
 
     private static readonly string[] StaffRoles = ["owner", "marketer", "moderator", "judge", "viewer"];
