@@ -194,16 +194,8 @@ public sealed class SubmissionStore(StorageClients storage)
 
     private async Task<(List<T> Items, string? Next)> QueryPage<T>(string filter, int pageSize, string? continuation, CancellationToken ct)
     {
-        try
-        {
-            await foreach (var page in Table.QueryAsync<TableEntity>(filter, pageSize, ["Doc"], ct).AsPages(continuation, pageSize))
-                return (page.Values.Select(Read<T>).ToList(), page.ContinuationToken);
-        }
-        catch (RequestFailedException e) when (e.Status == 400)
-        {
-            throw new ProblemException(ApiProblem.Validation("continuation", "Not a continuation token from this list.", "invalid_continuation"));
-        }
-        return ([], null);
+        var page = await Table.PageAsync(filter, pageSize, continuation, Read<T>, ct, ["Doc"]);
+        return (page.Items.ToList(), page.Continuation);
     }
 
     private static TableEntity Doc<T>(string pk, string rk, T doc, Entry? e)
